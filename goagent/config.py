@@ -1,0 +1,382 @@
+"""Run configuration: frozen dataclasses with defaults, TOML load/dump, ``--set`` overrides.
+
+Conventions (ARCHITECTURE.md section 3):
+
+- Every config section is a frozen dataclass with defaults; validation lives in
+  ``__post_init__`` so ``dataclasses.replace`` re-validates.
+- ``RunConfig`` is the root: one field per TOML table (``[model]``, ...). Add a
+  new section by defining its dataclass here and a field on ``RunConfig``.
+- Values are converted by the field's type hint (``int``, ``float``, ``bool``,
+  ``str``, ``X | None``, ``tuple[X, ...]``, ``list[X]``, ``Literal[...]``, nested
+  dataclasses); unknown keys are errors, never silently ignored.
+- TOML has no null: ``None`` values are left out when dumping, so optional
+  fields should default to ``None``.
+- This module never imports torch.
+
+Start reading at ``ModelConfig`` / ``model_preset``, then ``apply_overrides``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import json
+import math
+import re
+import sys
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, TypeVar, Union
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10 needs the tomli backport
+    try:
+        import tomli as tomllib
+    except ModuleNotFoundError:
+        tomllib = None
+
+T = TypeVar("T")
+
+
+class ConfigError(ValueError):
+    """A config value or key is wrong; the message names the key and what is allowed."""
+
+
+# --------------------------------------------------------------------------- model
+
+AUX_HEADS = ("ownership", "score")
+_PRESET_RE = re.compile(r"^b(\d+)c(\d+)$")
+PRESET_ALIASES = {"tiny": "b2c16"}
+# Documented presets; any other "bNcM" name also works (see ``model_preset``).
+PRESETS = ("tiny", "b6c64", "b6c96", "b10c128", "b15c192")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Shape of the policy/value network (``goagent.network``).
+
+    ``in_channels`` is the number of input planes of the feature encoder; 0 means
+    "not set yet": the network refuses to build until the caller fills it in.
+    ``global_pool_every = k`` makes every k-th residual block a global-pooling
+    block (0 = none). ``heads`` lists the auxiliary heads that are trained.
+    """
+
+    preset: str = "b6c64"
+    blocks: int = 6
+    channels: int = 64
+    in_channels: int = 0
+    global_pool_every: int = 3
+    head_channels: int = 16
+    value_hidden: int = 64
+    heads: tuple[str, ...] = AUX_HEADS
+
+    def __post_init__(self) -> None:
+        for name in ("blocks", "in_channels", "global_pool_every"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"model.{name} must be >= 0, got {getattr(self, name)}")
+        for name in ("channels", "head_channels", "value_hidden"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"model.{name} must be >= 1, got {getattr(self, name)}")
+        unknown = [h for h in self.heads if h not in AUX_HEADS]
+        if unknown:
+            raise ConfigError(f"model.heads: unknown head(s) {unknown}; choose from {list(AUX_HEADS)}")
+        if self.global_pool_every and self.channels < 4:
+            raise ConfigError("model.channels must be >= 4 when global pooling blocks are used")
+
+
+def model_preset(name: str, in_channels: int) -> ModelConfig:
+    """The ModelConfig for a preset name: ``tiny`` (= b2c16) or any ``bNcM``.
+
+    ``bNcM`` is N residual blocks of M channels. Head widths grow with M; every
+    third block pools globally (every second in nets under 6 blocks).
+    """
+    canonical = PRESET_ALIASES.get(name, name)
+    match = _PRESET_RE.match(canonical)
+    if not match:
+        raise ConfigError(f"unknown model preset {name!r}: use one of {list(PRESETS)} or any 'bNcM'")
+    blocks, channels = int(match.group(1)), int(match.group(2))
+    return ModelConfig(
+        preset=name,
+        blocks=blocks,
+        channels=channels,
+        in_channels=in_channels,
+        global_pool_every=2 if blocks < 6 else 3,
+        head_channels=max(8, channels // 4),
+        value_hidden=max(16, min(128, channels)),
+    )
+
+
+# ---------------------------------------------------------------------------- root
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """The root of a run's configuration: one field per TOML table."""
+
+    model: ModelConfig = field(default_factory=ModelConfig)
+    # Other sections (game, mcts, selfplay, train, arena) are added here.
+
+
+# ------------------------------------------------------------- dict <-> dataclass
+
+
+def to_dict(cfg: Any) -> dict[str, Any]:
+    """A dataclass as nested plain dicts (tuples become lists), ready for TOML/JSON."""
+    if not dataclasses.is_dataclass(cfg) or isinstance(cfg, type):
+        raise TypeError(f"to_dict needs a dataclass instance, got {type(cfg).__name__}")
+    return {f.name: _plain(getattr(cfg, f.name)) for f in dataclasses.fields(cfg)}
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return to_dict(value)
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value
+
+
+def from_dict(cls: type[T], data: dict[str, Any], *, where: str = "") -> T:
+    """Build dataclass ``cls`` from a (TOML) dict; missing keys keep their defaults."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where or 'config'}: expected a table, got {type(data).__name__}")
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in dataclasses.fields(cls)]
+    kwargs = {}
+    for key, value in data.items():
+        path = f"{where}.{key}" if where else key
+        if key not in names:
+            raise ConfigError(_unknown_key_message(path, key, names))
+        kwargs[key] = _convert(value, hints[key], path)
+    try:
+        return cls(**kwargs)
+    except ConfigError:
+        raise
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{where or 'config'}: {exc}") from exc
+
+
+def _unknown_key_message(path: str, key: str, names: list[str]) -> str:
+    close = difflib.get_close_matches(key, names, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"unknown config key {path!r}{hint} (known here: {', '.join(names)})"
+
+
+def _optional_inner(hint: Any) -> Any | None:
+    """For ``X | None`` return X, else None."""
+    if typing.get_origin(hint) in (Union, types.UnionType):
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        if len(args) == 1 and len(typing.get_args(hint)) == 2:
+            return args[0]
+    return None
+
+
+def _convert(value: Any, hint: Any, path: str) -> Any:
+    """Check and convert an already-typed value (from TOML) to the field's type."""
+    inner = _optional_inner(hint)
+    if inner is not None:
+        return None if value is None else _convert(value, inner, path)
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if dataclasses.is_dataclass(hint):
+        return from_dict(hint, value, where=path)
+    if origin is Literal:
+        if value not in args:
+            raise ConfigError(f"{path}: {value!r} is not one of {list(args)}")
+        return value
+    if origin in (tuple, list):
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{path}: expected a list, got {value!r}")
+        if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
+            if len(args) != len(value):
+                raise ConfigError(f"{path}: expected {len(args)} items, got {len(value)}")
+            return tuple(_convert(v, a, f"{path}[{i}]") for i, (v, a) in enumerate(zip(args, value)))
+        elem = args[0] if args else Any
+        items = [_convert(v, elem, f"{path}[{i}]") for i, v in enumerate(value)]
+        return tuple(items) if origin is tuple else items
+    if origin is dict or hint is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{path}: expected a table, got {value!r}")
+        return dict(value)
+    if hint is Any:
+        return value
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{path}: expected true or false, got {value!r}")
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{path}: expected an integer, got {value!r}")
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{path}: expected a number, got {value!r}")
+        return float(value)
+    if hint is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{path}: expected a string, got {value!r}")
+        return value
+    raise ConfigError(f"{path}: unsupported field type {hint!r}")
+
+
+# ------------------------------------------------------------------ --set overrides
+
+_TRUE = {"true", "yes", "on", "1"}
+_FALSE = {"false", "no", "off", "0"}
+
+
+def _parse_text(text: str, hint: Any, path: str) -> Any:
+    """Parse a ``--set`` value (always a string) by the field's type."""
+    text = text.strip()
+    inner = _optional_inner(hint)
+    if inner is not None:
+        return None if text.lower() in ("none", "null") else _parse_text(text, inner, path)
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if dataclasses.is_dataclass(hint):
+        raise ConfigError(f"{path} is a section, not a value: set {path}.<key>=<value>")
+    if origin in (tuple, list):
+        body = text[1:-1] if text.startswith("[") and text.endswith("]") else text
+        parts = [p.strip() for p in body.split(",") if p.strip()]
+        if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
+            elems = list(args)
+        else:
+            elems = [args[0] if args else str] * len(parts)
+        if len(elems) != len(parts):
+            raise ConfigError(f"{path}: expected {len(elems)} comma-separated items, got {text!r}")
+        items = [_parse_text(p, e, f"{path}[{i}]") for i, (p, e) in enumerate(zip(parts, elems))]
+        return tuple(items) if origin is tuple else items
+    try:
+        if hint is bool:
+            if text.lower() in _TRUE:
+                return True
+            if text.lower() in _FALSE:
+                return False
+            raise ValueError
+        if hint is int:
+            return int(text)
+        if hint is float:
+            return float(text)
+    except ValueError:
+        kind = {bool: "true or false", int: "an integer", float: "a number"}[hint]
+        raise ConfigError(f"{path}: expected {kind}, got {text!r}") from None
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
+        text = text[1:-1]
+    if origin is Literal:
+        for choice in args:
+            if str(choice) == text:
+                return choice
+        raise ConfigError(f"{path}: {text!r} is not one of {list(args)}")
+    return _convert(text, hint, path)
+
+
+def apply_overrides(cfg: T, overrides: list[str] | tuple[str, ...]) -> T:
+    """Apply ``["model.blocks=10", "model.heads=ownership,score"]``; returns a new config.
+
+    Values are converted by the target field's type; an unknown key or a value
+    of the wrong type raises ConfigError naming the key.
+    """
+    for item in overrides:
+        key, sep, text = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ConfigError(f"--set {item!r}: expected KEY=VALUE, e.g. model.blocks=10")
+        try:
+            cfg = _set_path(cfg, key.split("."), text, "")
+        except ConfigError as exc:
+            raise ConfigError(f"--set {item!r}: {exc}") from None
+    return cfg
+
+
+def _set_path(obj: Any, parts: list[str], text: str, where: str) -> Any:
+    name = parts[0]
+    path = f"{where}.{name}" if where else name
+    names = [f.name for f in dataclasses.fields(obj)]
+    if name not in names:
+        raise ConfigError(_unknown_key_message(path, name, names))
+    hint = typing.get_type_hints(type(obj))[name]
+    if len(parts) == 1:
+        value = _parse_text(text, hint, path)
+    elif dataclasses.is_dataclass(getattr(obj, name)):
+        value = _set_path(getattr(obj, name), parts[1:], text, path)
+    else:
+        raise ConfigError(f"{path} is a value, not a section")
+    try:
+        return dataclasses.replace(obj, **{name: value})
+    except ConfigError:
+        raise
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+
+
+# ---------------------------------------------------------------------------- TOML
+
+
+def loads_toml(text: str, cls: type[T] = RunConfig) -> T:  # type: ignore[assignment]
+    """Parse TOML text into dataclass ``cls`` (default RunConfig)."""
+    if tomllib is None:  # pragma: no cover
+        raise ConfigError("reading TOML on Python 3.10 needs the 'tomli' package: pip install tomli")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"invalid TOML: {exc}") from exc
+    return from_dict(cls, data)
+
+
+def load_toml(path: str | Path, cls: type[T] = RunConfig) -> T:  # type: ignore[assignment]
+    """Read a TOML file into dataclass ``cls``; errors name the file."""
+    text = Path(path).read_text(encoding="utf-8")
+    try:
+        return loads_toml(text, cls)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+
+
+def dumps_toml(data: Any) -> str:
+    """TOML text for a dataclass or a nested dict of scalars, strings and lists."""
+    if dataclasses.is_dataclass(data) and not isinstance(data, type):
+        data = to_dict(data)
+    lines: list[str] = []
+    _write_table(data, [], lines)
+    return "\n".join(lines).lstrip("\n") + "\n"
+
+
+def dump_toml(data: Any, path: str | Path) -> None:
+    """Write ``dumps_toml(data)`` to ``path``."""
+    Path(path).write_text(dumps_toml(data), encoding="utf-8")
+
+
+def _write_table(table: dict[str, Any], prefix: list[str], lines: list[str]) -> None:
+    scalars = {k: v for k, v in table.items() if not isinstance(v, dict) and v is not None}
+    tables = {k: v for k, v in table.items() if isinstance(v, dict)}
+    if prefix and (scalars or not tables):
+        lines.append("")
+        lines.append("[" + ".".join(_toml_key(p) for p in prefix) + "]")
+    for key, value in scalars.items():
+        lines.append(f"{_toml_key(key)} = {_toml_value(value, '.'.join(prefix + [key]))}")
+    for key, value in tables.items():
+        _write_table(value, prefix + [str(key)], lines)
+
+
+def _toml_key(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key)
+
+
+def _toml_value(value: Any, path: str) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value)  # JSON escapes are valid TOML basic-string escapes
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v, path) for v in value) + "]"
+    raise ConfigError(f"{path}: cannot write {type(value).__name__} to TOML")
