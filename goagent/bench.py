@@ -106,10 +106,14 @@ def main(args) -> int:
         return 0
     eng = result["engine"]
     print(f"board {args.size}x{args.size}, one core ({note})")
-    print(f"  goagent (Numba):     {eng['playouts_per_s']:>12,.0f} playouts/s {eng['moves_per_s']:>14,.0f} moves/s")
+    print(
+        f"  goagent (Numba):     {eng['playouts_per_s']:>12,.0f} playouts/s {eng['moves_per_s']:>14,.0f} moves/s"
+    )
     if module is not None:
         ref = result["reference"]
-        print(f"  reference (Python):  {ref['playouts_per_s']:>12,.1f} playouts/s {ref['moves_per_s']:>14,.0f} moves/s")
+        print(
+            f"  reference (Python):  {ref['playouts_per_s']:>12,.1f} playouts/s {ref['moves_per_s']:>14,.0f} moves/s"
+        )
         print(f"  speedup:             {result['speedup']:>12,.0f}x")
     elif not args.no_baseline:
         print("  (baseline skipped: tests/reference_board.py is only in a source checkout)")

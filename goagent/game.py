@@ -3,7 +3,8 @@
 The one object the rest of the code passes around.  It owns a ``Board`` (the
 Numba engine), whose turn it is, komi, handicap, the move history (for undo,
 features and SGF), the set of positions seen (positional superko: a move may
-not recreate any earlier position of the stones), consecutive passes and
+not recreate any earlier position of the stones; ``superko=False`` keeps
+simple ko only, for replaying records played under Japanese rules), consecutive passes and
 resignation.
 
 Moves are actions (``row * n + col``, pass = ``n*n``); ``play`` takes an optional
@@ -64,8 +65,9 @@ def fixed_handicap(size: int, stones: int) -> list[int]:
 class GameState:
     """A game in progress: board, side to move, history, superko, passes, result."""
 
-    def __init__(self, size: int = 19, komi: float = 7.5, handicap: int = 0):
+    def __init__(self, size: int = 19, komi: float = 7.5, handicap: int = 0, superko: bool = True):
         check_size(size)
+        self.superko = superko  # False: simple ko only (Japanese-rules records)
         self.size = size
         self.komi = float(komi)
         self.board = Board(size)
@@ -140,7 +142,7 @@ class GameState:
             return "occupied"
         if not self.board.is_legal(action, color):
             return "ko" if self.board.ko == action and self.board.ko_color == color else "suicide"
-        if self.board.hash_after(action, color) in self._seen:
+        if self.superko and self.board.hash_after(action, color) in self._seen:
             return "superko"
         return None
 
@@ -151,6 +153,8 @@ class GameState:
         """``bool[n*n+1]`` over actions, pass last (always legal), superko included."""
         color = self.to_play if color is None else color
         mask, hashes = self.board.legal_moves(color)
+        if not self.superko:
+            return mask
         seen = np.fromiter(self._seen, np.int64, len(self._seen))
         mask[:-1] &= ~np.isin(hashes[:-1], seen)
         return mask
@@ -257,7 +261,9 @@ class GameState:
         return format_result(self.score())
 
     def __repr__(self) -> str:
-        return f"GameState(size={self.size}, komi={self.komi}, moves={len(self.moves)}, to_play={self.to_play})"
+        return (
+            f"GameState(size={self.size}, komi={self.komi}, moves={len(self.moves)}, to_play={self.to_play})"
+        )
 
 
 def format_result(score: float) -> str:

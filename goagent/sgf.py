@@ -74,12 +74,20 @@ class GameRecord:
             return 0.0 if text in ("0", "DRAW", "JIGO") else None
         return margin if text.startswith("B+") else -margin
 
-    def to_state(self, moves: int | None = None) -> GameState:
+    @property
+    def uses_superko(self) -> bool:
+        """False for Japanese and Korean rules (simple ko; a repetition is no result)."""
+        rules = self.rules.strip().lower()
+        return not rules.startswith(("jap", "kor"))
+
+    def to_state(self, moves: int | None = None, superko: bool | None = None) -> GameState:
         """Replay the setup and the first ``moves`` moves (all by default).
 
+        ``superko`` defaults to the record's rules (see ``uses_superko``).
         Raises SGFError naming the move if a recorded move is illegal.
         """
-        state = GameState(self.size, self.komi)
+        superko = self.uses_superko if superko is None else superko
+        state = GameState(self.size, self.komi, superko=superko)
         try:
             if self.handicap >= 2 and not self.setup_white and len(self.setup_black) == self.handicap:
                 state.place_handicap(self.setup_black)
@@ -142,8 +150,10 @@ def read_sgf(data: bytes | str, source: str = "") -> GameRecord:
             record.moves.append(Move(_LETTER_COLOR[color_letter], point))
             if node.has_property("C"):
                 record.comments[len(record.moves)] = node.get("C")
-    except SGFError:
-        raise
+    except SGFError as err:
+        if str(err).startswith(where):
+            raise
+        raise SGFError(f"{where}: {err}") from None
     except (ValueError, KeyError, IndexError) as err:
         raise SGFError(f"{where}: malformed record: {err}") from None
     return record

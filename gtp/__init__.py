@@ -1,0 +1,1 @@
+"""The GTP engine for Sabaki and other Go GUIs (imports goagent only)."""

@@ -1,0 +1,1 @@
+"""Self-play, training loop, matches and ratings (imports goagent only)."""
