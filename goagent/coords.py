@@ -93,7 +93,7 @@ def gtp_to_action(vertex: str, size: int) -> int:
     text = vertex.strip().upper()
     if text == "PASS":
         return size * size
-    if len(text) < 2 or text[0] not in GTP_COLUMNS or not text[1:].isdigit():
+    if len(text) < 2 or text[0] not in GTP_COLUMNS or not text[1:].isascii() or not text[1:].isdigit():
         raise ValueError(f"not a vertex: {vertex!r}")
     col = GTP_COLUMNS.index(text[0])
     number = int(text[1:])

@@ -124,8 +124,9 @@ class GameState:
                 if not 0 <= a < self.size**2:
                     raise ValueError(f"setup point {a} is off the board")
                 colors[a] = color
+        board = Board.from_array(colors.reshape(self.size, self.size))  # may raise: change nothing before
         self._forget(self.board.hash)
-        self.board = Board.from_array(colors.reshape(self.size, self.size))
+        self.board = board
         self._remember(self.board.hash)
 
     # -- rules ---------------------------------------------------------------
