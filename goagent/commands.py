@@ -30,6 +30,57 @@ def cmd_bench(args) -> int:
     return bench.main(args)
 
 
+def cmd_sl_prepare(args) -> int:
+    from goagent.data import PrepareFilter, prepare
+
+    flt = PrepareFilter(
+        board_size=args.size,
+        max_handicap=args.max_handicap,
+        min_rank=args.min_rank,
+        min_moves=args.min_moves,
+        val_percent=args.val_percent,
+    )
+    summary = prepare(args.sources, args.out, flt, workers=args.workers, shard_positions=args.shard_positions)
+    games, positions = summary["games"], summary["positions"]
+    print(
+        f"used {games['train'] + games['val']} games: {games['train']} train ({positions['train']} positions), "
+        f"{games['val']} validation ({positions['val']} positions)"
+    )
+    skipped = summary["skipped"]
+    print(f"skipped {sum(skipped.values())} games" + (":" if skipped else ""))
+    for reason, count in sorted(skipped.items(), key=lambda kv: -kv[1]):
+        print(f"  {count:6d}  {reason}  (e.g. {summary['skipped_examples'][reason]})")
+    print(f"shards and summary.json written to {args.out}")
+    return 0
+
+
+def _register_sl(subparsers) -> None:
+    sl = subparsers.add_parser(
+        "sl",
+        help="supervised learning from SGF records (prepare, train, eval)",
+        description="Supervised learning: `prepare` turns SGF records into training shards, "
+        "`train` fits a network to them, `eval` measures move-prediction accuracy.",
+    )
+    sl_sub = sl.add_subparsers(dest="sl_command", metavar="STEP", required=True)
+    prep = sl_sub.add_parser(
+        "prepare",
+        help="SGF files/folders/archives -> training shards",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description="Read SGF files, folders and .tar.gz/.zip archives, filter the games, replay each "
+        "with the board engine and write train/validation shards (split by game).",
+    )
+    prep.add_argument("sources", nargs="+", help="SGF files, folders or archives")
+    prep.add_argument("--out", required=True, help="folder for the shards")
+    prep.add_argument("--size", type=int, default=19, help="keep games on this board size")
+    prep.add_argument("--max-handicap", type=int, default=9, help="drop games with more handicap stones")
+    prep.add_argument("--min-rank", default="", help="drop games where a player is below this rank, e.g. 6d")
+    prep.add_argument("--min-moves", type=int, default=20, help="drop shorter games")
+    prep.add_argument("--val-percent", type=float, default=2.0, help="share of games held out for validation")
+    prep.add_argument("--workers", type=int, default=None, help="processes (default: every core)")
+    prep.add_argument("--shard-positions", type=int, default=250_000, help="positions per shard")
+    prep.set_defaults(func=cmd_sl_prepare)
+
+
 def register(subparsers) -> None:
     show = subparsers.add_parser(
         "show",
@@ -52,3 +103,4 @@ def register(subparsers) -> None:
 
     bench_module.add_arguments(bench)
     bench.set_defaults(func=cmd_bench)
+    _register_sl(subparsers)
