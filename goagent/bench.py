@@ -84,8 +84,65 @@ def bench_reference(module, size: int, seconds: float, seed: int = 0) -> dict:
     return {"size": size, "playouts_per_s": playouts, "moves_per_s": moves}
 
 
+def bench_mcts(
+    model: str, size: int, visits: int, batch: int, moves: int, seed: int = 0, playouts: int = 2
+) -> dict:
+    """Visits/s of the full search (tree + evaluator) over the first ``moves`` moves of a game."""
+    from goagent.game import GameState
+    from goagent.inference import load_evaluator
+    from goagent.mcts import Search, SearchConfig
+
+    evaluator = load_evaluator(model, seed=seed, playouts=playouts)
+    config = SearchConfig(batch_size=batch)
+    warm = GameState(size)
+    Search(warm, evaluator, config, seed).run(visits=2 * batch)  # JIT and allocator warm-up
+    if hasattr(evaluator, "forward_seconds"):
+        evaluator.forward_seconds = 0.0
+    state = GameState(size)
+    search = Search(state, evaluator, config, seed)
+    total_visits, wall = 0, 0.0
+    for _ in range(moves):
+        before = search.root.visits
+        start = time.perf_counter()
+        result = search.run(visits=visits)
+        wall += time.perf_counter() - start
+        total_visits += result.visits - before
+        state.play(result.best.action)
+        search.advance(state)
+    stats = search.stats
+    forward = getattr(evaluator, "forward_seconds", None)
+    out = {
+        "model": model,
+        "size": size,
+        "visits_per_move": visits,
+        "moves": moves,
+        "visits_per_s": total_visits / wall,
+        "avg_batch": stats["leaves"] / max(1, stats["batches"]),
+        "evaluator_share": stats["eval_seconds"] / wall,
+    }
+    if forward is not None:
+        out["forward_share"] = forward / wall
+        out["search_overhead_share"] = 1.0 - forward / wall
+    else:
+        out["playouts_per_leaf"] = playouts
+        out["playouts_per_s"] = out["visits_per_s"] * playouts
+    return out
+
+
 def add_arguments(parser) -> None:
-    parser.add_argument("target", choices=["board"], help="what to benchmark")
+    parser.add_argument("target", choices=["board", "mcts", "net"], help="what to benchmark")
+    parser.add_argument(
+        "--model", default="default", help="mcts/net: default, a checkpoint, a preset, or playouts"
+    )
+    parser.add_argument("--visits", type=int, default=400, help="mcts: visits per move")
+    parser.add_argument("--batch", type=int, default=16, help="mcts/net: batch size")
+    parser.add_argument("--moves", type=int, default=10, help="mcts: moves of a game to search")
+    parser.add_argument(
+        "--playouts", type=int, default=2, help="mcts with --model playouts: playouts per leaf"
+    )
+    parser.add_argument(
+        "--threads", type=int, default=None, help="net/mcts: torch threads (default: all cores)"
+    )
     parser.add_argument("--size", type=int, default=9, help="board size (default 9)")
     parser.add_argument("--seconds", type=float, default=5.0, help="time per measurement (default 5)")
     parser.add_argument("--no-baseline", action="store_true", help="skip the pure-Python reference")
@@ -94,6 +151,12 @@ def add_arguments(parser) -> None:
 
 
 def main(args) -> int:
+    if args.target == "net":
+        from goagent import bench_net
+
+        return bench_net.main(args)
+    if args.target == "mcts":
+        return main_mcts(args)
     note = pin_to_one_core()
     result = {"engine": bench_board(args.size, args.seconds, args.seed), "cpu": note}
     module = None if args.no_baseline else load_reference_board()
@@ -117,4 +180,32 @@ def main(args) -> int:
         print(f"  speedup:             {result['speedup']:>12,.0f}x")
     elif not args.no_baseline:
         print("  (baseline skipped: tests/reference_board.py is only in a source checkout)")
+    return 0
+
+
+def main_mcts(args) -> int:
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    if args.model == "playouts":
+        pin_to_one_core()  # the network-free search is single-threaded
+    result = bench_mcts(args.model, args.size, args.visits, args.batch, args.moves, args.seed, args.playouts)
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    print(
+        f"mcts {args.size}x{args.size}, model {args.model}, {args.visits} visits/move over {args.moves} moves"
+    )
+    print(f"  visits/s:        {result['visits_per_s']:10,.0f}")
+    print(f"  average batch:   {result['avg_batch']:10.1f}")
+    if "forward_share" in result:
+        print(f"  forward pass:    {100 * result['forward_share']:9.1f}% of wall time")
+        print(
+            f"  search overhead: {100 * result['search_overhead_share']:9.1f}% (everything but the forward pass)"
+        )
+    else:
+        print(
+            f"  playouts/s:      {result['playouts_per_s']:10,.0f} ({result['playouts_per_leaf']} per leaf, one core)"
+        )
     return 0

@@ -81,7 +81,25 @@ def _register_sl(subparsers) -> None:
     prep.set_defaults(func=cmd_sl_prepare)
 
 
+def cmd_play(args) -> int:
+    from goagent import play
+
+    return play.main(args)
+
+
 def register(subparsers) -> None:
+    from goagent import play as play_module
+
+    play = subparsers.add_parser(
+        "play",
+        help="play a game against goagent in the terminal",
+        description="Play against goagent in the terminal. Type moves like D4 or pass; "
+        "also undo, resign, hint, save FILE.sgf, quit. The game is saved as SGF.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    play_module.add_arguments(play)
+    play.set_defaults(func=cmd_play)
+
     show = subparsers.add_parser(
         "show",
         help="print the position of an SGF game as a text board",

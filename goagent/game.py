@@ -78,7 +78,8 @@ class GameState:
         self.resigned: int = EMPTY  # the color that resigned, if any
         self._boards: list[Board] = []  # the board before each move (undo, features)
         self._state_stack: list[tuple[int, int, int]] = []  # (to_play, passes, resigned)
-        self._seen: dict[int, int] = {}
+        self._seen: dict[int, int] = {}  # position hash -> times seen (superko)
+        self._hashes: list[int] = []  # hash of every position so far, in order
         self._remember(self.board.hash)
         if handicap:
             self.place_handicap(fixed_handicap(size, handicap))
@@ -87,8 +88,10 @@ class GameState:
 
     def _remember(self, h: int) -> None:
         self._seen[h] = self._seen.get(h, 0) + 1
+        self._hashes.append(h)
 
     def _forget(self, h: int) -> None:
+        self._hashes.pop()
         left = self._seen[h] - 1
         if left:
             self._seen[h] = left
@@ -156,8 +159,12 @@ class GameState:
         mask, hashes = self.board.legal_moves(color)
         if not self.superko:
             return mask
-        seen = np.fromiter(self._seen, np.int64, len(self._seen))
-        mask[:-1] &= ~np.isin(hashes[:-1], seen)
+        legal = np.flatnonzero(mask[:-1])
+        if self._seen.keys().isdisjoint(hashes[legal].tolist()):
+            return mask  # the usual case: no move repeats a position
+        for action in legal:
+            if int(hashes[action]) in self._seen:
+                mask[action] = False
         return mask
 
     # -- moves ---------------------------------------------------------------
@@ -211,6 +218,7 @@ class GameState:
         other._boards = list(self._boards)
         other._state_stack = list(self._state_stack)
         other._seen = dict(self._seen)
+        other._hashes = list(self._hashes)
         return other
 
     # -- queries -------------------------------------------------------------
@@ -218,6 +226,11 @@ class GameState:
     @property
     def last_move(self) -> Move | None:
         return self.moves[-1] if self.moves else None
+
+    def history_key(self, depth: int = 8) -> tuple:
+        """A hashable key of the position, its last ``depth`` positions, side to move
+        and rules: equal keys give equal network inputs (evaluation caches)."""
+        return (tuple(self._hashes[-depth:]), self.to_play, self.komi, self.superko)
 
     def initial_position(self) -> np.ndarray:
         """``int8[n, n]``: the stones before the first move (setup and handicap)."""
