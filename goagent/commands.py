@@ -7,6 +7,7 @@ when they run, so `goagent --help` stays fast and never loads torch.
 from __future__ import annotations
 
 import argparse
+import json
 
 
 def cmd_show(args) -> int:
@@ -43,7 +44,8 @@ def cmd_sl_prepare(args) -> int:
     summary = prepare(args.sources, args.out, flt, workers=args.workers, shard_positions=args.shard_positions)
     games, positions = summary["games"], summary["positions"]
     print(
-        f"used {games['train'] + games['val']} games: {games['train']} train ({positions['train']} positions), "
+        f"used {games['train'] + games['val']} games: "
+        f"{games['train']} train ({positions['train']} positions), "
         f"{games['val']} validation ({positions['val']} positions)"
     )
     skipped = summary["skipped"]
@@ -51,6 +53,48 @@ def cmd_sl_prepare(args) -> int:
     for reason, count in sorted(skipped.items(), key=lambda kv: -kv[1]):
         print(f"  {count:6d}  {reason}  (e.g. {summary['skipped_examples'][reason]})")
     print(f"shards and summary.json written to {args.out}")
+    return 0
+
+
+def cmd_sl_train(args) -> int:
+    from dataclasses import replace
+
+    from goagent.config import TrainConfig, apply_overrides
+    from goagent.train import train
+
+    cfg = TrainConfig()
+    for name in ("model", "steps", "batch", "device", "lr", "optimizer", "seed", "init", "threads"):
+        value = getattr(args, name)
+        if value is not None:
+            cfg = replace(cfg, **{name: value})
+    cfg = apply_overrides(cfg, args.set or [])
+    last = train(cfg, args.data, args.out)
+    print(json.dumps(last))
+    return 0
+
+
+def cmd_sl_eval(args) -> int:
+    from goagent.inference import DEFAULT_WEIGHTS
+    from goagent.train import evaluate_games
+
+    model = str(DEFAULT_WEIGHTS) if args.model == "default" else args.model
+    result = evaluate_games(model, args.sources, args.max_games, args.batch)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(f"{result['games']} games, {result['positions']} positions")
+        print(
+            f"top-1 accuracy {100 * result['top1']:.1f}%, top-5 {100 * result['top5']:.1f}%, "
+            f"value loss (MSE) {result['value_loss']:.3f}"
+        )
+    return 0
+
+
+def cmd_plot(args) -> int:
+    from goagent.plot import plot_run
+
+    path = plot_run(args.run, args.out)
+    print(f"wrote {path}")
     return 0
 
 
@@ -79,6 +123,42 @@ def _register_sl(subparsers) -> None:
     prep.add_argument("--workers", type=int, default=None, help="processes (default: every core)")
     prep.add_argument("--shard-positions", type=int, default=250_000, help="positions per shard")
     prep.set_defaults(func=cmd_sl_prepare)
+
+    tr = sl_sub.add_parser(
+        "train",
+        help="train a network on prepared shards (resumes RUN if it exists)",
+        description="Train a policy/value network on the shards from `goagent sl prepare`. "
+        "Everything goes to RUN/: config.toml, checkpoint.pt (resumed on restart), metrics.jsonl. "
+        "Other settings: --set key=value (see goagent.config.TrainConfig), e.g. --set value_weight=0.25.",
+    )
+    tr.add_argument("--data", required=True, help="folder written by `goagent sl prepare`")
+    tr.add_argument("--out", required=True, metavar="RUN", help="run folder (created, or resumed)")
+    tr.add_argument(
+        "--model", default=None, help="network preset for a new run: b6c64, b6c96, b10c128, b15c192"
+    )
+    tr.add_argument("--init", default=None, help="start from this checkpoint's weights")
+    tr.add_argument("--steps", type=int, default=None, help="total optimizer steps (default 100000)")
+    tr.add_argument("--batch", type=int, default=None, help="positions per step (default 256)")
+    tr.add_argument("--lr", type=float, default=None, help="peak learning rate (default 0.05 for sgd)")
+    tr.add_argument("--optimizer", choices=["sgd", "adamw"], default=None, help="default sgd")
+    tr.add_argument("--device", choices=["auto", "cpu", "cuda"], default=None, help="default auto")
+    tr.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: all cores)")
+    tr.add_argument("--seed", type=int, default=None, help="random seed (default 0)")
+    tr.add_argument("--set", action="append", metavar="KEY=VALUE", help="any TrainConfig field")
+    tr.set_defaults(func=cmd_sl_train)
+
+    ev = sl_sub.add_parser(
+        "eval",
+        help="move-prediction accuracy of a network on SGF games",
+        description="Replay SGF games and report top-1/top-5 move-prediction accuracy and value loss "
+        "over every move.",
+    )
+    ev.add_argument("sources", nargs="+", help="SGF files, folders or archives")
+    ev.add_argument("--model", default="default", help="checkpoint (default: the shipped network)")
+    ev.add_argument("--max-games", type=int, default=None, help="stop after this many games")
+    ev.add_argument("--batch", type=int, default=256, help="positions per forward pass")
+    ev.add_argument("--json", action="store_true", help="print JSON with keys top1, top5, positions, games")
+    ev.set_defaults(func=cmd_sl_eval)
 
 
 def cmd_play(args) -> int:
@@ -122,3 +202,12 @@ def register(subparsers) -> None:
     bench_module.add_arguments(bench)
     bench.set_defaults(func=cmd_bench)
     _register_sl(subparsers)
+    plot = subparsers.add_parser(
+        "plot",
+        help="draw a run's curves (metrics.jsonl) as a PNG",
+        description="Read RUN/metrics.jsonl and draw the training curves (losses, accuracy, Elo "
+        "where present) into RUN/curves.png.",
+    )
+    plot.add_argument("run", help="run folder holding metrics.jsonl")
+    plot.add_argument("--out", default=None, help="PNG path (default RUN/curves.png)")
+    plot.set_defaults(func=cmd_plot)

@@ -109,6 +109,43 @@ def model_preset(name: str, in_channels: int) -> ModelConfig:
     )
 
 
+# --------------------------------------------------------------------------- train
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Supervised (and self-play) training of the network (``goagent.train``)."""
+
+    model: str = "b6c96"  # preset for a new network (ignored when resuming or with init)
+    init: str = ""  # start from this checkpoint's weights instead of random ones
+    steps: int = 100_000
+    batch: int = 256
+    optimizer: str = "sgd"  # sgd (Nesterov momentum 0.9) or adamw
+    lr: float = 0.05  # peak learning rate
+    warmup_steps: int = 500
+    weight_decay: float = 1e-4
+    grad_clip: float = 5.0
+    value_weight: float = 0.5  # whole games give correlated value targets: keep this below 1
+    ownership_weight: float = 0.5
+    score_weight: float = 0.02
+    symmetries: bool = True  # a random dihedral transform per example
+    mixed_precision: bool = True  # bf16 autocast on CUDA; ignored on CPU
+    device: str = "auto"
+    threads: int = 0  # torch CPU threads; 0 = torch's default (all cores)
+    log_every: int = 50
+    eval_every: int = 500
+    val_positions: int = 4096
+    checkpoint_every: int = 250
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.optimizer not in ("sgd", "adamw"):
+            raise ConfigError(f"train.optimizer must be sgd or adamw, got {self.optimizer!r}")
+        for name in ("steps", "batch", "log_every", "eval_every", "checkpoint_every"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"train.{name} must be >= 1, got {getattr(self, name)}")
+
+
 # ---------------------------------------------------------------------------- root
 
 

@@ -1,0 +1,373 @@
+"""Training examples: SGF records -> versioned ``.npz`` shards -> positions.
+
+`goagent sl prepare SOURCES... --out DIR` reads SGF files, folders and
+archives, filters games, replays each on ``GameState`` (every move checked),
+and writes shards of a compact position encoding:
+
+- per position: ``boards`` int8[P, n*n] (the stones *before* the move),
+  ``moves`` int16[P] (the move played: the policy target), ``to_play`` int8[P],
+  ``ko`` int16[P] (the simple-ko point, -1 for none), ``game`` int32[P];
+- per game: ``komi``, ``handicap``, ``winner`` (BLACK/WHITE, 0 if unknown or a
+  draw), ``score`` (black-minus-white margin when the record counted it, else
+  NaN), ``ownership`` int8[G, n*n] (the final Tromp-Taylor owner for games
+  that ended by counting, else all 0) and ``sources`` (file names).
+
+Feature planes are rebuilt from these when training (``goagent.features``);
+a position's history is the rows before it in the same game.  Games go to
+``train`` or ``val`` by a hash of their source name, so the split is by game
+and the same on every run.  Start reading at ``prepare``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import zlib
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from multiprocessing import Pool
+
+import numpy as np
+
+from goagent.coords import BLACK, WHITE
+from goagent.sgf import GameRecord, SGFError, iter_sources, read_sgf
+
+log = logging.getLogger(__name__)
+
+SHARD_FORMAT_VERSION = 1
+_RANK = re.compile(r"^\s*(\d+)\s*([kdp])", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class PrepareFilter:
+    """Which games to keep."""
+
+    board_size: int = 19
+    max_handicap: int = 9
+    min_rank: str = ""  # e.g. "6d": both players at least this strong ("" = any)
+    min_moves: int = 20
+    val_percent: float = 2.0  # share of games held out for validation
+
+
+def rank_value(rank: str) -> float | None:
+    """Order ranks: 30k..1k -> -29..0, 1d..9d -> 1..9, pros above 9d. None if unreadable."""
+    match = _RANK.match(rank or "")
+    if not match:
+        return None
+    number, kind = int(match.group(1)), match.group(2).lower()
+    if kind == "k":
+        return 1.0 - number
+    if kind == "d":
+        return float(number)
+    return 9.5 + number / 10  # 'p': professionals rank above amateur 9d
+
+
+def is_validation(source: str, val_percent: float) -> bool:
+    """Deterministic by-game split from the record's source name."""
+    return (zlib.crc32(source.encode()) % 10_000) < val_percent * 100
+
+
+def _skip_reason(record: GameRecord, flt: PrepareFilter) -> str | None:
+    if record.size != flt.board_size:
+        return f"board size {record.size}"
+    if record.handicap > flt.max_handicap:
+        return "handicap too large"
+    if flt.min_rank:
+        need = rank_value(flt.min_rank)
+        ranks = (rank_value(record.black_rank), rank_value(record.white_rank))
+        if any(r is None or r < need for r in ranks):
+            return "rank below minimum"
+    if len(record.moves) < flt.min_moves:
+        return "too short"
+    return None
+
+
+def replay_game(record: GameRecord) -> dict:
+    """Replay a record, returning its positions and per-game targets (raises SGFError)."""
+    n = record.size
+    state = record.to_state(0)
+    count = len(record.moves)
+    boards = np.empty((count, n * n), np.int8)
+    moves = np.empty(count, np.int16)
+    to_play = np.empty(count, np.int8)
+    ko = np.empty(count, np.int16)
+    for i, move in enumerate(record.moves):
+        boards[i] = state.board.to_array().reshape(-1)
+        moves[i] = move.action
+        to_play[i] = move.color
+        board_ko = state.board.ko
+        ko[i] = board_ko if board_ko is not None and state.board.ko_color == move.color else -1
+        try:
+            state.play(move.action, move.color)
+        except ValueError as err:
+            raise SGFError(f"{record.source}: move {i + 1} is illegal: {err}") from None
+    margin = record.score
+    counted = margin is not None and margin != 0 and not record.result.upper().endswith(("R", "T", "F"))
+    ownership = state.ownership() if counted else np.zeros(n * n, np.int8)
+    winner = record.winner or 0
+    return {
+        "boards": boards,
+        "moves": moves,
+        "to_play": to_play,
+        "ko": ko,
+        "komi": record.komi,
+        "handicap": record.handicap,
+        "winner": winner,
+        "score": margin if counted else float("nan"),
+        "ownership": ownership,
+        "source": record.source,
+    }
+
+
+def _process(item: tuple[str, bytes, PrepareFilter]) -> tuple[str, dict | None, str | None]:
+    """Worker: parse, filter and replay one SGF; returns (name, game, skip reason)."""
+    name, data, flt = item
+    try:
+        record = read_sgf(data, name)
+        reason = _skip_reason(record, flt)
+        if reason:
+            return name, None, reason
+        return name, replay_game(record), None
+    except SGFError as err:
+        text = str(err)
+        return name, None, "illegal move" if "illegal" in text else "unreadable SGF"
+
+
+class ShardWriter:
+    """Collects games and writes ``<prefix>-<k>.npz`` shards of about ``positions`` positions."""
+
+    def __init__(self, folder: str, prefix: str, size: int, positions: int = 250_000):
+        self.folder, self.prefix, self.size, self.target = folder, prefix, size, positions
+        self.games: list[dict] = []
+        self.pending = 0
+        self.shards = 0
+        self.total_positions = 0
+        self.total_games = 0
+
+    def add(self, game: dict) -> None:
+        self.games.append(game)
+        self.pending += len(game["moves"])
+        if self.pending >= self.target:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.games:
+            return
+        games = self.games
+        lengths = np.array([len(g["moves"]) for g in games], np.int64)
+        arrays = {
+            "format_version": np.array(SHARD_FORMAT_VERSION),
+            "size": np.array(self.size),
+            "boards": np.concatenate([g["boards"] for g in games]),
+            "moves": np.concatenate([g["moves"] for g in games]),
+            "to_play": np.concatenate([g["to_play"] for g in games]),
+            "ko": np.concatenate([g["ko"] for g in games]),
+            "game": np.repeat(np.arange(len(games), dtype=np.int32), lengths),
+            "game_start": np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64),
+            "komi": np.array([g["komi"] for g in games], np.float32),
+            "handicap": np.array([g["handicap"] for g in games], np.int8),
+            "winner": np.array([g["winner"] for g in games], np.int8),
+            "score": np.array([g["score"] for g in games], np.float32),
+            "ownership": np.stack([g["ownership"] for g in games]),
+            "sources": np.array([g["source"] for g in games]),
+        }
+        path = os.path.join(self.folder, f"{self.prefix}-{self.shards:04d}.npz")
+        tmp = path + ".tmp.npz"
+        np.savez_compressed(tmp, **arrays)
+        os.replace(tmp, path)  # atomic: a killed run never leaves half a shard
+        self.shards += 1
+        self.total_positions += int(lengths.sum())
+        self.total_games += len(games)
+        self.games, self.pending = [], 0
+
+
+def prepare(
+    sources: Iterable[str],
+    out: str,
+    flt: PrepareFilter = PrepareFilter(),
+    workers: int | None = None,
+    shard_positions: int = 250_000,
+    progress: bool = True,
+) -> dict:
+    """Convert SGF sources into train/val shards in ``out``; returns a summary dict."""
+    from tqdm import tqdm
+
+    os.makedirs(out, exist_ok=True)
+    writers = {
+        "train": ShardWriter(out, "train", flt.board_size, shard_positions),
+        "val": ShardWriter(out, "val", flt.board_size, shard_positions),
+    }
+    skipped: Counter[str] = Counter()
+    examples: dict[str, str] = {}
+    items = ((name, data, flt) for name, data in iter_sources(sources))
+    workers = workers or os.cpu_count() or 1
+    with Pool(workers) as pool, tqdm(desc="games", unit=" games", disable=not progress) as bar:
+        for name, game, reason in pool.imap(_process, items, chunksize=16):
+            bar.update()
+            if reason:
+                skipped[reason] += 1
+                examples.setdefault(reason, name)
+                continue
+            split = "val" if is_validation(name, flt.val_percent) else "train"
+            writers[split].add(game)
+    for writer in writers.values():
+        writer.flush()
+    summary = {
+        "format_version": SHARD_FORMAT_VERSION,
+        "filter": asdict(flt),
+        "sources": list(sources) if isinstance(sources, list) else None,
+        "games": {split: w.total_games for split, w in writers.items()},
+        "positions": {split: w.total_positions for split, w in writers.items()},
+        "shards": {split: w.shards for split, w in writers.items()},
+        "skipped": dict(skipped),
+        "skipped_examples": examples,
+    }
+    tmp = os.path.join(out, "summary.json.tmp")
+    with open(tmp, "w") as handle:
+        json.dump(summary, handle, indent=2)
+    os.replace(tmp, os.path.join(out, "summary.json"))
+    return summary
+
+
+# --- reading shards ----------------------------------------------------------
+
+
+def shard_paths(folder: str, split: str) -> list[str]:
+    """The shard files of one split (``train`` or ``val``), sorted."""
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"no data folder {folder!r}: run `goagent sl prepare SOURCES --out {folder}`")
+    names = sorted(f for f in os.listdir(folder) if f.startswith(split + "-") and f.endswith(".npz"))
+    return [os.path.join(folder, f) for f in names if not f.endswith(".tmp.npz")]
+
+
+def load_shard(path: str) -> dict[str, np.ndarray]:
+    """Load a shard (no pickles), checking its format version."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {key: data[key] for key in data.files}
+    except (OSError, ValueError, zlib.error) as err:
+        raise ValueError(f"{path}: not a readable shard ({err}); delete it and prepare again") from None
+    version = int(arrays.get("format_version", -1))
+    if version != SHARD_FORMAT_VERSION:
+        raise ValueError(
+            f"{path}: shard format {version}, this goagent reads {SHARD_FORMAT_VERSION}: "
+            "prepare the data again with this version"
+        )
+    return arrays
+
+
+def merge_shards(paths: list[str]) -> dict[str, np.ndarray]:
+    """Concatenate shards into one position table (game indices made global)."""
+    if not paths:
+        raise ValueError("no shards to load")
+    parts = [load_shard(p) for p in paths]
+    sizes = {int(p["size"]) for p in parts}
+    if len(sizes) != 1:
+        raise ValueError(f"shards mix board sizes {sorted(sizes)}")
+    merged: dict[str, np.ndarray] = {"size": parts[0]["size"]}
+    offset_games = 0
+    offset_positions = 0
+    games, starts = [], []
+    for part in parts:
+        games.append(part["game"] + offset_games)
+        starts.append(part["game_start"] + offset_positions)
+        offset_games += len(part["komi"])
+        offset_positions += len(part["moves"])
+    merged["game"] = np.concatenate(games)
+    merged["game_start"] = np.concatenate(starts)
+    for key in ("boards", "moves", "to_play", "ko", "komi", "handicap", "winner", "score", "ownership"):
+        merged[key] = np.concatenate([p[key] for p in parts])
+    return merged
+
+
+
+# --- batches -----------------------------------------------------------------
+
+
+class PositionTable:
+    """All positions of some shards in memory, turned into training batches.
+
+    ``batch(indices)`` rebuilds each position's feature planes (history from the
+    rows before it in the same game; legal moves by basic rules and simple ko,
+    which differs from superko only in positions that repeat) and the targets
+    from the side to move's view: the move played, the game's outcome, final
+    ownership and score where the game was counted (with masks where not).
+    """
+
+    def __init__(self, arrays: dict[str, np.ndarray]):
+        self.size = int(arrays["size"])
+        self.a = arrays
+        self.count = len(arrays["moves"])
+
+    @classmethod
+    def from_folder(cls, folder: str, split: str) -> PositionTable:
+        return cls(merge_shards(shard_paths(folder, split)))
+
+    def __len__(self) -> int:
+        return self.count
+
+    def _stones(self, indices: np.ndarray) -> np.ndarray:
+        from goagent.features import HISTORY
+
+        n = self.size
+        a = self.a
+        starts = a["game_start"][a["game"][indices]]
+        stones = np.zeros((len(indices), HISTORY, n * n), np.int8)
+        for k in range(HISTORY):
+            rows = indices - k
+            ok = rows >= starts
+            stones[ok, k] = a["boards"][rows[ok]]
+        return stones.reshape(len(indices), HISTORY, n, n)
+
+    def _legal(self, indices: np.ndarray) -> np.ndarray:
+        from goagent.board import Board
+
+        n = self.size
+        a = self.a
+        legal = np.zeros((len(indices), n * n), np.bool_)
+        for j, i in enumerate(indices):
+            board = Board.from_array(a["boards"][i].reshape(n, n))
+            mask, _ = board.legal_moves(int(a["to_play"][i]))
+            legal[j] = mask[:-1]
+            if a["ko"][i] >= 0:
+                legal[j, a["ko"][i]] = False
+        return legal
+
+    def batch(self, indices: np.ndarray, rng: np.random.Generator | None = None) -> dict[str, np.ndarray]:
+        """Planes and targets for ``indices``; a random symmetry per position if ``rng``."""
+        from goagent import features, symmetry
+
+        n = self.size
+        a = self.a
+        indices = np.asarray(indices, np.int64)
+        games = a["game"][indices]
+        to_play = a["to_play"][indices].astype(np.int64)
+        planes = features.decode_batch(
+            self._stones(indices), to_play, a["komi"][games], a["ko"][indices], self._legal(indices)
+        )
+        policy = a["moves"][indices].astype(np.int64)
+        winner = a["winner"][games]
+        value = np.where(winner == 0, 0.0, np.where(winner == to_play, 1.0, -1.0)).astype(np.float32)
+        sign = np.where(to_play == BLACK, 1.0, -1.0).astype(np.float32)
+        owner = a["ownership"][games].astype(np.float32)  # (B, n*n): 1 black, 2 white, 0 unknown/neutral
+        ownership = (np.where(owner == BLACK, 1.0, np.where(owner == WHITE, -1.0, 0.0)) * sign[:, None]).reshape(
+            -1, n, n
+        )
+        score = np.nan_to_num(a["score"][games] * sign, nan=0.0).astype(np.float32)
+        if rng is not None:
+            ks = rng.integers(0, 8, len(indices))
+            planes = symmetry.apply_planes_each(planes, ks)
+            ownership = symmetry.apply_planes_each(ownership, ks)
+            policy = np.stack([symmetry.action_map(k, n) for k in range(8)])[ks, policy]
+        return {
+            "planes": planes,
+            "policy": policy,
+            "value": value,
+            "value_mask": (winner != 0).astype(np.float32),
+            "ownership": ownership.astype(np.float32),
+            "score": score,
+            "counted_mask": np.isfinite(a["score"][games]).astype(np.float32),
+        }

@@ -1,0 +1,305 @@
+"""Supervised training of the policy/value network, and move-prediction evaluation.
+
+`goagent sl train --data DIR --model b6c96 --out RUN` fits a network to the
+shards `goagent sl prepare` wrote: random symmetry augmentation, policy
+cross-entropy + value MSE (+ ownership and score losses where the game was
+counted), SGD with Nesterov momentum or AdamW, linear warm-up then cosine
+decay, gradient clipping, bf16 autocast on GPU.  Everything about a run lives
+in ``RUN/``: ``config.toml`` (the resolved config), ``checkpoint.pt`` (written
+atomically every ``checkpoint_every`` steps and at the end; a restarted run
+resumes from it), ``metrics.jsonl`` (one JSON object per line) and, via
+`goagent plot RUN`, ``curves.png``.
+
+`goagent sl eval` replays SGF games and reports top-1/top-5 accuracy and value
+loss over every move.  Start reading at ``train``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import time
+from dataclasses import replace
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from goagent import features
+from goagent.config import TrainConfig, dump_toml, model_preset, to_dict
+from goagent.data import PositionTable
+from goagent.network import CheckpointError, NetOutput, build_model, load_checkpoint, save_checkpoint
+
+log = logging.getLogger(__name__)
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ValueError("--device cuda was asked for, but torch sees no CUDA GPU")
+    return torch.device(name)
+
+
+def learning_rate(cfg: TrainConfig, step: int) -> float:
+    """Linear warm-up, then cosine decay to 1% of the peak at ``cfg.steps``."""
+    if step < cfg.warmup_steps:
+        return cfg.lr * (step + 1) / cfg.warmup_steps
+    progress = min(1.0, (step - cfg.warmup_steps) / max(1, cfg.steps - cfg.warmup_steps))
+    return cfg.lr * (0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+def make_optimizer(cfg: TrainConfig, model: torch.nn.Module) -> torch.optim.Optimizer:
+    # No weight decay on BatchNorm parameters and biases (they are not weights).
+    decay = [p for p in model.parameters() if p.ndim > 1]
+    no_decay = [p for p in model.parameters() if p.ndim <= 1]
+    groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(groups, lr=cfg.lr, momentum=0.9, nesterov=True)
+    if cfg.optimizer == "adamw":
+        return torch.optim.AdamW(groups, lr=cfg.lr)
+    raise ValueError(f"unknown optimizer {cfg.optimizer!r}: use sgd or adamw")
+
+
+def losses(out: NetOutput, batch: dict[str, torch.Tensor], cfg: TrainConfig) -> dict[str, torch.Tensor]:
+    """Each loss term (means over the batch) and their weighted ``total``."""
+    policy = F.cross_entropy(out.policy_logits.float(), batch["policy"])
+    value_mask = batch["value_mask"]
+    value = ((out.value.float() - batch["value"]) ** 2 * value_mask).sum() / value_mask.sum().clamp(min=1)
+    total = policy + cfg.value_weight * value
+    terms = {"policy_loss": policy, "value_loss": value}
+    counted = batch["counted_mask"]
+    if out.ownership is not None and cfg.ownership_weight:
+        per_position = ((out.ownership.float() - batch["ownership"]) ** 2).mean(dim=(1, 2))  # (B,)
+        ownership = (per_position * counted).sum() / counted.sum().clamp(min=1)
+        total = total + cfg.ownership_weight * ownership
+        terms["ownership_loss"] = ownership
+    if out.score is not None and cfg.score_weight:
+        per_position = F.smooth_l1_loss(out.score.float(), batch["score"], reduction="none", beta=5.0)
+        score = (per_position * counted).sum() / counted.sum().clamp(min=1)
+        total = total + cfg.score_weight * score
+        terms["score_loss"] = score
+    terms["loss"] = total
+    return terms
+
+
+def to_tensors(batch: dict[str, np.ndarray], device: torch.device) -> dict[str, torch.Tensor]:
+    out = {key: torch.from_numpy(value).to(device, non_blocking=True) for key, value in batch.items()}
+    out["planes"] = out["planes"].contiguous(memory_format=torch.channels_last)
+    return out
+
+
+@torch.no_grad()
+def validate(model, table: PositionTable, cfg: TrainConfig, device: torch.device) -> dict[str, float]:
+    """Top-1/top-5 accuracy and losses on a fixed sample of validation positions."""
+    model.eval()
+    rng = np.random.default_rng(12345)  # the same sample at every evaluation
+    indices = rng.choice(len(table), size=min(cfg.val_positions, len(table)), replace=False)
+    sums: dict[str, float] = {}
+    count = 0
+    for start in range(0, len(indices), cfg.batch):
+        chunk = indices[start : start + cfg.batch]
+        batch = to_tensors(table.batch(chunk), device)
+        with _autocast(device, cfg):
+            out = model(batch["planes"])
+        terms = losses(out, batch, cfg)
+        top5 = out.policy_logits.float().topk(5, dim=1).indices
+        target = batch["policy"][:, None]
+        stats = {
+            "top1": (top5[:, :1] == target).any(1).float().sum().item(),
+            "top5": (top5 == target).any(1).float().sum().item(),
+        }
+        stats.update({k: v.item() * len(chunk) for k, v in terms.items()})
+        for key, value in stats.items():
+            sums[key] = sums.get(key, 0.0) + value
+        count += len(chunk)
+    model.train()
+    return {f"val_{k}": v / count for k, v in sums.items()}
+
+
+def _autocast(device: torch.device, cfg: TrainConfig):
+    enabled = cfg.mixed_precision and device.type == "cuda"
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=enabled)
+
+
+def _append_metrics(run: str, record: dict) -> None:
+    with open(os.path.join(run, "metrics.jsonl"), "a") as handle:
+        handle.write(json.dumps(record) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _data_description(folder: str) -> dict:
+    path = os.path.join(folder, "summary.json")
+    if os.path.exists(path):
+        with open(path) as handle:
+            summary = json.load(handle)
+        return {
+            "folder": os.path.abspath(folder),
+            **{k: summary[k] for k in ("games", "positions", "filter")},
+        }
+    return {"folder": os.path.abspath(folder)}
+
+
+def _resume(run: str, cfg: TrainConfig, device: torch.device):
+    """Model, optimizer and step from ``RUN/checkpoint.pt``, or a fresh start."""
+    path = os.path.join(run, "checkpoint.pt")
+    if os.path.exists(path):
+        try:
+            ckpt = load_checkpoint(
+                path, expected_feature_version=features.FEATURE_VERSION, map_location=device
+            )
+        except CheckpointError as err:
+            raise CheckpointError(f"{err}\n(to start over, move {path} away)") from None
+        model = ckpt.model.to(device).train()
+        optimizer = make_optimizer(cfg, model)
+        if ckpt.optimizer_state:
+            optimizer.load_state_dict(ckpt.optimizer_state)
+        log.info("resuming %s at step %d", run, ckpt.step)
+        return model, optimizer, ckpt.step
+    if cfg.init:
+        model = load_checkpoint(cfg.init, expected_feature_version=features.FEATURE_VERSION).model
+    else:
+        model = build_model(model_preset(cfg.model, features.NUM_PLANES))
+    model = model.to(device).train()
+    return model, make_optimizer(cfg, model), 0
+
+
+def train(cfg: TrainConfig, data: str, run: str, progress: bool = True) -> dict:
+    """Train (or resume) the run in ``run`` on the shards in ``data``; returns the last metrics."""
+    from tqdm import tqdm
+
+    torch.manual_seed(cfg.seed)
+    device = pick_device(cfg.device)
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    os.makedirs(run, exist_ok=True)
+    dump_toml({"train": to_dict(cfg), "data": data}, os.path.join(run, "config.toml"))
+    train_table = PositionTable.from_folder(data, "train")
+    val_paths_exist = any(f.startswith("val-") for f in os.listdir(data))
+    val_table = PositionTable.from_folder(data, "val") if val_paths_exist else None
+    model, optimizer, step = _resume(run, cfg, device)
+    model = model.to(memory_format=torch.channels_last)
+    description = _data_description(data)
+    # Sampling depends on (seed, step) only, so a resumed run continues the same stream.
+    last: dict = {}
+    window: dict[str, float] = {}
+    window_count = 0
+    started = time.perf_counter()
+    samples_done = 0
+    bar = tqdm(total=cfg.steps, initial=step, desc="train", unit="step", disable=not progress)
+    while step < cfg.steps:
+        rng = np.random.default_rng([cfg.seed, step])
+        indices = rng.integers(0, len(train_table), cfg.batch)
+        batch = to_tensors(train_table.batch(indices, rng if cfg.symmetries else None), device)
+        for group in optimizer.param_groups:
+            group["lr"] = learning_rate(cfg, step)
+        with _autocast(device, cfg):
+            out = model(batch["planes"])
+        terms = losses(out, batch, cfg)
+        optimizer.zero_grad(set_to_none=True)
+        terms["loss"].backward()
+        grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        optimizer.step()
+        step += 1
+        samples_done += cfg.batch
+        bar.update()
+        for key, value in terms.items():
+            window[key] = window.get(key, 0.0) + value.item()
+        window["grad_norm"] = window.get("grad_norm", 0.0) + float(grad_norm)
+        window_count += 1
+        if step % cfg.log_every == 0 or step == cfg.steps:
+            elapsed = time.perf_counter() - started
+            last = {"step": step, "lr": learning_rate(cfg, step - 1), "samples_per_s": samples_done / elapsed}
+            last.update({k: v / window_count for k, v in window.items()})
+            window, window_count = {}, 0
+            if val_table is not None and (step % cfg.eval_every == 0 or step == cfg.steps):
+                last.update(validate(model, val_table, cfg, device))
+            last["time"] = time.time()
+            _append_metrics(run, last)
+            bar.set_postfix({k: f"{last[k]:.3f}" for k in ("policy_loss", "val_top1") if k in last})
+        if step % cfg.checkpoint_every == 0 or step == cfg.steps:
+            save_checkpoint(
+                os.path.join(run, "checkpoint.pt"),
+                model,
+                optimizer=optimizer,
+                step=step,
+                feature_version=features.FEATURE_VERSION,
+                train_config=to_dict(cfg),
+                data_description=description,
+            )
+    bar.close()
+    return last
+
+
+def default_config(**overrides) -> TrainConfig:
+    return replace(TrainConfig(), **overrides)
+
+
+@torch.no_grad()
+def evaluate_games(
+    model_path: str, sources: list[str], max_games: int | None = None, batch: int = 256, progress: bool = True
+) -> dict:
+    """Top-1/top-5 move prediction and value loss over every move of the games in ``sources``."""
+    from tqdm import tqdm
+
+    from goagent.sgf import read_records
+
+    ckpt = load_checkpoint(model_path, expected_feature_version=features.FEATURE_VERSION)
+    from goagent.network import prepare_for_inference
+
+    model = prepare_for_inference(ckpt.model)
+    totals = {"top1": 0.0, "top5": 0.0, "value_loss": 0.0, "value_positions": 0, "positions": 0, "games": 0}
+    skipped: list[tuple[str, str]] = []
+    pending: list[tuple[np.ndarray, int, float]] = []
+
+    def flush():
+        if not pending:
+            return
+        planes = np.stack([p for p, _, _ in pending])
+        x = torch.from_numpy(planes).contiguous(memory_format=torch.channels_last)
+        out = model(x)
+        target = torch.tensor([m for _, m, _ in pending])
+        top5 = out.policy_logits.topk(5, dim=1).indices
+        totals["top1"] += (top5[:, 0] == target).sum().item()
+        totals["top5"] += (top5 == target[:, None]).any(1).sum().item()
+        z = torch.tensor([v for _, _, v in pending])
+        known = ~torch.isnan(z)
+        totals["value_loss"] += ((out.value[known] - z[known]) ** 2).sum().item()
+        totals["value_positions"] += int(known.sum())
+        totals["positions"] += len(pending)
+        pending.clear()
+
+    bar = tqdm(desc="games", unit=" games", disable=not progress)
+    for record in read_records(sources, skipped):
+        if max_games is not None and totals["games"] >= max_games:
+            break
+        try:
+            state = record.to_state(0)
+            winner = record.winner
+            for move in record.moves:
+                state.to_play = move.color
+                z = float("nan") if winner is None else (1.0 if winner == move.color else -1.0)
+                pending.append((features.encode(state), move.action, z))
+                state.play(move.action, move.color)
+                if len(pending) >= batch:
+                    flush()
+        except ValueError as err:
+            skipped.append((record.source, str(err)))
+            continue
+        totals["games"] += 1
+        bar.update()
+    flush()
+    bar.close()
+    count = max(1, totals["positions"])
+    return {
+        "model": str(model_path),
+        "games": totals["games"],
+        "positions": totals["positions"],
+        "top1": totals["top1"] / count,
+        "top5": totals["top5"] / count,
+        "value_loss": totals["value_loss"] / max(1, totals["value_positions"]),
+        "skipped": len(skipped),
+    }
