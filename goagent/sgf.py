@@ -17,7 +17,7 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from sgfmill import sgf
+from sgfmill import sgf, sgf_grammar
 
 from goagent.coords import BLACK, WHITE, action_to_sgfmill, sgf_to_action, sgfmill_to_action
 from goagent.game import GameState, IllegalMoveError, Move
@@ -191,7 +191,7 @@ def write_sgf(record: GameRecord) -> bytes:
         if value:
             root.set(key, value)
     for key, value in record.properties.items():
-        root.set_raw(key, sgf.escape_text(str(value)).encode() if isinstance(value, str) else value)
+        root.set_raw(key, sgf_grammar.escape_text(str(value).encode("utf-8")))
     size = record.size
     if record.setup_black or record.setup_white or record.setup_empty:
         root.set_setup_stones(

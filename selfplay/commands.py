@@ -1,0 +1,152 @@
+"""Subcommands of the selfplay package: `match` and `ratings`.
+
+Handlers import what they need when they run, so `goagent --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+
+def _parse_sprt(text: str | None) -> tuple[float, float] | None:
+    if not text:
+        return None
+    try:
+        elo0, elo1 = (float(x) for x in text.split(","))
+    except ValueError:
+        raise ValueError(f"--sprt takes ELO0,ELO1 (e.g. 0,50), not {text!r}") from None
+    if elo1 <= elo0:
+        raise ValueError("--sprt needs ELO1 > ELO0")
+    return elo0, elo1
+
+
+def cmd_match(args) -> int:
+    from selfplay.agents import PlayerSpec
+    from selfplay.arena import MatchSettings, run_match
+
+    def spec(text, visits, seconds):
+        return PlayerSpec(
+            text, visits=visits or args.visits, seconds=seconds or args.seconds, resign=args.resign
+        )
+
+    a = spec(args.a, args.a_visits, args.a_seconds)
+    b = spec(args.b, args.b_visits, args.b_seconds)
+    settings = MatchSettings(
+        games=args.games,
+        size=args.size,
+        komi=args.komi,
+        parallel=args.parallel,
+        openings=args.openings,
+        max_moves=args.max_moves,
+        sgf_dir=args.sgf_dir or "",
+        sprt=_parse_sprt(args.sprt),
+        seed=args.seed,
+    )
+    match = run_match(a, b, settings)
+    summary = match.summary()
+    if args.sgf_dir:
+        with open(f"{args.sgf_dir}/match.json", "w") as handle:
+            json.dump(summary, handle, indent=1)
+    if args.json:
+        print(json.dumps(summary))
+        return 0
+    print(format_summary(summary))
+    return 0
+
+
+def format_summary(s: dict) -> str:
+    def fmt(x: float) -> str:
+        return f"{x + 0.0:+.0f}" if abs(x) != float("inf") else ("+inf" if x > 0 else "-inf")
+
+    lines = [
+        f"A = {s['a']}",
+        f"B = {s['b']}",
+        f"{s['games']} games: A won {s['wins']}, lost {s['losses']}, drew {s['draws']} "
+        f"(score {100 * s['score']:.1f}%)",
+        f"  A as Black: {s['by_color']['a_black']}",
+        f"  A as White: {s['by_color']['a_white']}",
+        f"Elo of A over B: {fmt(s['elo'])} "
+        f"(95% confidence interval {fmt(s['elo_low'])} .. {fmt(s['elo_high'])})",
+    ]
+    if s.get("sprt"):
+        t = s["sprt"]
+        verdict = {
+            "H1": f"A is stronger by at least {t['elo1']:g} Elo (H1 accepted)",
+            "H0": f"A is not stronger by {t['elo1']:g} Elo (H0 accepted)",
+            None: "undecided",
+        }[t["decision"]]
+        lines.append(f"SPRT [{t['elo0']:g}, {t['elo1']:g}]: LLR {t['llr']:+.2f}: {verdict}")
+    return "\n".join(lines)
+
+
+def cmd_ratings(args) -> int:
+    from selfplay.rating_io import ratings_table, read_results
+    from selfplay.ratings import bradley_terry
+
+    games = read_results(args.games)
+    if not games:
+        raise ValueError("no decided games found in " + ", ".join(args.games))
+    ratings = bradley_terry(games, anchor=args.anchor)
+    if args.json:
+        print(json.dumps([r.__dict__ for r in ratings]))
+    else:
+        print(ratings_table(ratings))
+    if args.plot:
+        from selfplay.rating_io import plot_ratings
+
+        print(f"wrote {plot_ratings(ratings, args.plot)}")
+    return 0
+
+
+def register(subparsers) -> None:
+    match = subparsers.add_parser(
+        "match",
+        help="play games between two players and estimate the Elo difference",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description="Play A against B with alternating colors. A player is `default` (the shipped "
+        'network), `playouts` (network-free search), a checkpoint path, or gtp:"COMMAND ARGS" for '
+        'any GTP engine, e.g. gtp:"/usr/games/gnugo --mode gtp --level 10". Prints wins/losses/draws '
+        "by color and A's Elo over B with a 95%% confidence interval.",
+    )
+    match.add_argument("a", help="player A")
+    match.add_argument("b", help="player B")
+    match.add_argument("--games", type=int, default=20, help="number of games")
+    match.add_argument("--size", type=int, default=9, help="board size")
+    match.add_argument("--komi", type=float, default=7.5, help="komi (Tromp-Taylor area scoring)")
+    match.add_argument("--visits", type=int, default=200, help="search visits per move for goagent players")
+    match.add_argument("--seconds", type=float, default=None, help="seconds per move instead of visits")
+    match.add_argument("--a-visits", type=int, default=None, help="visits for A only")
+    match.add_argument("--b-visits", type=int, default=None, help="visits for B only")
+    match.add_argument("--a-seconds", type=float, default=None, help="seconds per move for A only")
+    match.add_argument("--b-seconds", type=float, default=None, help="seconds per move for B only")
+    match.add_argument(
+        "--resign", type=float, default=-0.95, help="goagent resigns below this value (-1: never)"
+    )
+    match.add_argument("--parallel", type=int, default=1, help="games at once (processes)")
+    match.add_argument("--sgf-dir", default=None, help="save every game here (plus match.json)")
+    match.add_argument(
+        "--openings",
+        default="random-4",
+        help="random-K: K opening moves sampled from the network policy; or a file "
+        "(lines of GTP moves, or SGF); each opening is played with both colors",
+    )
+    match.add_argument(
+        "--max-moves", type=int, default=0, help="adjudicate by score after this many moves (0: 3*n*n)"
+    )
+    match.add_argument("--sprt", default=None, metavar="ELO0,ELO1", help="stop early once SPRT decides")
+    match.add_argument("--seed", type=int, default=0, help="random seed (games are reproducible)")
+    match.add_argument("--json", action="store_true", help="print the result as JSON")
+    match.set_defaults(func=cmd_match)
+
+    ratings = subparsers.add_parser(
+        "ratings",
+        help="Elo ratings for many players from SGF folders or match results",
+        description="Maximum-likelihood (Bradley-Terry) Elo ratings with 95%% intervals from SGF games "
+        "(players from PB/PW, winner from RE) and match.json files.",
+    )
+    ratings.add_argument("games", nargs="+", help="SGF files/folders/archives or match.json files")
+    ratings.add_argument("--anchor", default=None, help="player fixed at 0 Elo (default: mean 0)")
+    ratings.add_argument("--plot", default=None, metavar="PNG", help="also draw the ratings into this PNG")
+    ratings.add_argument("--json", action="store_true", help="print JSON")
+    ratings.set_defaults(func=cmd_ratings)
