@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol
 
@@ -292,8 +293,71 @@ class Search:
             if undo_virtual:
                 node.V[i] -= 1
 
-    def run(self, visits: int | None = None, seconds: float | None = None) -> SearchResult:
-        """Search until the root has ``visits`` more visits or ``seconds`` pass."""
+    def gather(self, want: int) -> list[tuple[list[tuple[Node, int]], Node]]:
+        """Descend up to ``want`` times under virtual loss; returns the leaves that need
+        an evaluation as ``(path, leaf)`` (terminal leaves are backed up at once).
+
+        With ``finish`` this lets a driver batch the leaves of many searches into
+        one evaluator call (self-play plays many games per worker this way).
+        """
+        pending: list[tuple[list[tuple[Node, int]], Node]] = []
+        seen: set[int] = set()
+        collisions = 0
+        while len(pending) < want and collisions <= want:
+            path, leaf = self._descend()
+            if leaf.terminal_value is not None:
+                self._backup(path, leaf.terminal_value)
+                want -= 1
+                continue
+            if id(leaf) in seen:  # collision: this leaf already waits in the batch
+                for node, i in path:
+                    node.V[i] -= 1
+                collisions += 1
+                continue
+            seen.add(id(leaf))
+            pending.append((path, leaf))
+        return pending
+
+    def finish(
+        self, path: list[tuple[Node, int]], leaf: Node, entry: tuple[np.ndarray, np.ndarray, float]
+    ) -> None:
+        """Expand ``leaf`` with ``(legal, priors, value)`` and back the value up the path."""
+        legal, priors, value = entry
+        if not leaf.expanded:
+            leaf.expand(legal, priors)
+            if leaf is self.root and self.config.noise_fraction > 0 and not self._noised:
+                self._add_noise(leaf)
+                self._noised = True
+        self._backup(path, value)
+
+    def noise_root(self) -> None:
+        """Add Dirichlet noise to an already expanded root (after tree reuse), once."""
+        if self.config.noise_fraction > 0 and self.root.expanded and not self._noised:
+            self._add_noise(self.root)
+            self._noised = True
+
+    def cached(self, leaf: Node):
+        """The cached ``(legal, priors, value)`` of a leaf's position, or None."""
+        return self.cache.get(_history_key(leaf.state))
+
+    def store(self, leaf: Node, legal: np.ndarray, priors: np.ndarray, value: float):
+        entry = (legal, priors, float(value))
+        self.cache[_history_key(leaf.state)] = entry
+        while len(self.cache) > self.config.cache_size:
+            self.cache.popitem(last=False)
+        return entry
+
+    def run(
+        self,
+        visits: int | None = None,
+        seconds: float | None = None,
+        callback: Callable[[Search], bool] | None = None,
+    ) -> SearchResult:
+        """Search until the root has ``visits`` more visits or ``seconds`` pass.
+
+        ``callback(search)``, if given, runs before each batch; returning True
+        stops the search early (GTP streams analysis and stops on new input).
+        """
         if visits is None and seconds is None:
             raise ValueError("give a visit budget, a time budget, or both")
         start = time.perf_counter()
@@ -303,30 +367,15 @@ class Search:
             return self.result()
         target = (self.root.visits + visits) if visits is not None else math.inf
         while self.root.visits < target and time.perf_counter() < deadline:
+            if callback is not None and callback(self):
+                break
             want = int(min(self.config.batch_size, max(1, target - self.root.visits)))
-            pending: list[tuple[list, Node]] = []
-            seen: set[int] = set()
-            collisions = 0
-            while len(pending) < want and collisions <= want:
-                path, leaf = self._descend()
-                if leaf.terminal_value is not None:
-                    self._backup(path, leaf.terminal_value)
-                    want -= 1
-                    continue
-                if id(leaf) in seen:  # collision: this leaf already waits in the batch
-                    for node, i in path:
-                        node.V[i] -= 1
-                    collisions += 1
-                    continue
-                seen.add(id(leaf))
-                pending.append((path, leaf))
+            pending = self.gather(want)
             if not pending:
                 continue
             evaluations = self._evaluate([leaf for _, leaf in pending])
-            for (path, leaf), (legal, priors, value) in zip(pending, evaluations):
-                if not leaf.expanded:
-                    leaf.expand(legal, priors)
-                self._backup(path, value)
+            for (path, leaf), entry in zip(pending, evaluations):
+                self.finish(path, leaf, entry)
             self.stats["leaves"] += len(pending)
         result = self.result()
         result.seconds = time.perf_counter() - start

@@ -64,8 +64,23 @@ def make_optimizer(cfg: TrainConfig, model: torch.nn.Module) -> torch.optim.Opti
 
 
 def losses(out: NetOutput, batch: dict[str, torch.Tensor], cfg: TrainConfig) -> dict[str, torch.Tensor]:
-    """Each loss term (means over the batch) and their weighted ``total``."""
-    policy = F.cross_entropy(out.policy_logits.float(), batch["policy"])
+    """Each loss term (means over the batch) and their weighted ``total``.
+
+    ``batch["policy"]`` is either the move played (int64 ``(B,)``, supervised) or a
+    search's visit distribution (float ``(B, n*n+1)``, self-play), in which case an
+    optional ``policy_mask`` keeps only full searches as policy targets.
+    """
+    logits = out.policy_logits.float()
+    target = batch["policy"]
+    if target.dtype.is_floating_point:
+        per_position = -(target * F.log_softmax(logits, dim=1)).sum(dim=1)  # (B,)
+        mask = batch.get("policy_mask")
+        if mask is None:
+            policy = per_position.mean()
+        else:
+            policy = (per_position * mask).sum() / mask.sum().clamp(min=1)
+    else:
+        policy = F.cross_entropy(logits, target)
     value_mask = batch["value_mask"]
     value = ((out.value.float() - batch["value"]) ** 2 * value_mask).sum() / value_mask.sum().clamp(min=1)
     total = policy + cfg.value_weight * value

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 
 
 def _parse_sprt(text: str | None) -> tuple[float, float] | None:
@@ -99,7 +100,74 @@ def cmd_ratings(args) -> int:
     return 0
 
 
+def cmd_selfplay(args) -> int:
+    from selfplay import loop
+
+    cfg = loop.resolve_config(args.config, args.set or [])
+    run = loop.RunDir(args.run)
+    step = args.selfplay_command
+    if step == "loop":
+        try:
+            loop.run_loop(args.run, cfg, args.generations, args.init, args.ray)
+        except KeyboardInterrupt:
+            print("stopped; run the same command again to resume", flush=True)
+            return 130
+        return 0
+    loop.prepare_run(run, cfg, args.init)
+    state = run.read_state() or {"generation": 1, "best": 0, "elo": 0.0}
+    generation = args.generation or state["generation"]
+    best = run.model(state["best"])
+    if step == "generate":
+        print(json.dumps(loop.generate(run, cfg, generation, best, args.ray)))
+    elif step == "train":
+        previous = run.candidate(generation - 1)
+        start = previous if generation > 1 and os.path.exists(previous) else best
+        print(json.dumps(loop.train(run, cfg, generation, start)))
+    elif step == "gate":
+        print(json.dumps(loop.gate(run, cfg, generation, best)))
+    return 0
+
+
+def _register_selfplay(subparsers) -> None:
+    sp = subparsers.add_parser(
+        "selfplay",
+        help="self-play reinforcement learning (loop, or the generate/train/gate stages)",
+        description="AlphaZero-style self-play in a run folder: `loop` repeats generate, train, gate and "
+        "promote, and resumes where it stopped after a crash, a kill or Ctrl-C. The stages are also "
+        "available one by one for people who schedule them themselves.",
+    )
+    steps = sp.add_subparsers(dest="selfplay_command", metavar="STEP", required=True)
+    for name, text in (
+        ("loop", "repeat generate, train, gate, promote"),
+        ("generate", "play the current generation's self-play games"),
+        ("train", "train the current generation's candidate on the replay window"),
+        ("gate", "match the candidate against the best network"),
+    ):
+        p = steps.add_parser(name, help=text, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        p.add_argument("--run", required=True, help="run folder (created, or resumed)")
+        p.add_argument("--config", default="9x9", help="tiny, 9x9, 13x13, 19x19 or a .toml file")
+        p.add_argument("--init", default=None, help="start from this checkpoint (e.g. the shipped network)")
+        p.add_argument(
+            "--set",
+            action="append",
+            metavar="KEY=VALUE",
+            help="override a setting, e.g. selfplay.visits=400 or train.lr=0.01",
+        )
+        p.add_argument(
+            "--ray",
+            default=None,
+            metavar="ADDRESS",
+            help="run self-play workers on a Ray cluster (pip install goagent[ray])",
+        )
+        if name == "loop":
+            p.add_argument("--generations", type=int, default=None, help="stop after N generations")
+        else:
+            p.add_argument("--generation", type=int, default=None, help="which generation (default: current)")
+        p.set_defaults(func=cmd_selfplay)
+
+
 def register(subparsers) -> None:
+    _register_selfplay(subparsers)
     match = subparsers.add_parser(
         "match",
         help="play games between two players and estimate the Elo difference",

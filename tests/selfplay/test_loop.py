@@ -1,0 +1,130 @@
+"""The self-play loop: two tiny generations end to end, resume after kill -9, Ray."""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sgfmill import sgf
+
+from goagent.config import load_toml
+from goagent.network import load_checkpoint
+from goagent.plot import read_metrics
+from selfplay.config import LoopConfig, preset
+from selfplay.loop import run_loop
+
+GAMES = preset("tiny").selfplay.games_per_generation
+
+
+def check_run_is_intact(run: Path, generations: int) -> None:
+    """Every file of the run parses, and each generation holds exactly its games."""
+    assert isinstance(load_toml(run / "config.toml", LoopConfig), LoopConfig)
+    state = json.loads((run / "state.json").read_text())
+    assert state["generation"] == generations + 1
+    assert len(read_metrics(str(run))) == generations
+    for g in range(1, generations + 1):
+        folder = run / "games" / f"gen-{g:04d}"
+        npz = sorted(folder.glob("game-*.npz"))
+        assert [int(p.name[5:11]) for p in npz] == list(range(GAMES))  # none lost, none twice
+        assert not list(folder.glob("*.tmp*"))
+        for path in npz:
+            with np.load(path, allow_pickle=False) as data:
+                assert len(data["to_play"]) == len(data["policy"]) > 0
+                assert np.allclose(data["policy"].sum(axis=1), 1.0, atol=1e-4)
+            game = sgf.Sgf_game.from_bytes(path.with_suffix(".sgf").read_bytes())
+            assert game.get_size() == 5
+        assert (run / "candidates" / f"gen-{g:04d}.pt").exists()
+        assert json.loads((run / "gates" / f"gen-{g:04d}.json").read_text())["games"] > 0
+    for model in (run / "models").glob("*.pt"):
+        load_checkpoint(model)
+
+
+def test_tiny_config_runs_two_generations(tmp_path):
+    run = tmp_path / "run"
+    start = time.time()
+    run_loop(str(run), preset("tiny"), generations=2)
+    print(f"two tiny generations in {time.time() - start:.0f} s")
+    check_run_is_intact(run, 2)
+    metrics = read_metrics(str(run))
+    assert {"games_per_hour", "positions", "train_policy_loss", "gate_score", "elo"} <= set(metrics[-1])
+
+
+def _start_loop(run: Path) -> subprocess.Popen:
+    command = [
+        sys.executable,
+        "-m",
+        "goagent.cli",
+        "selfplay",
+        "loop",
+        "--run",
+        str(run),
+        "--config",
+        "tiny",
+        "--generations",
+        "1",
+    ]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _wait_for_games(run: Path, count: int, timeout: float) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if len(glob.glob(str(run / "games" / "gen-0001" / "game-*.npz"))) >= count:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"no {count} games after {timeout} s")
+
+
+def test_resume_after_kill_loses_and_duplicates_nothing(tmp_path):
+    run = tmp_path / "run"
+    process = _start_loop(run)
+    try:
+        _wait_for_games(run, 1, timeout=150)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    done_before = len(list((run / "games" / "gen-0001").glob("game-*.npz")))
+    assert 1 <= done_before
+    run_loop(str(run), preset("tiny"), generations=1)
+    check_run_is_intact(run, 1)
+
+
+@pytest.mark.slow
+def test_survives_kill_9_five_times(tmp_path):
+    run = tmp_path / "run"
+    rng = random.Random(5)
+    for _ in range(5):
+        process = _start_loop(run)
+        time.sleep(rng.uniform(4, 15))
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    run_loop(str(run), preset("tiny"), generations=1)
+    state = json.loads((run / "state.json").read_text())
+    check_run_is_intact(run, state["generation"] - 1)
+
+
+def test_ray_generation(tmp_path):
+    ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'goagent[ray]')")
+    from selfplay.distributed import generate_with_ray
+    from selfplay.loop import RunDir, prepare_run
+
+    cfg = preset("tiny")
+    run = RunDir(str(tmp_path / "run"))
+    prepare_run(run, cfg, None)
+    ray.init(num_cpus=2, include_dashboard=False, ignore_reinit_error=True)
+    try:
+        generate_with_ray("auto", run.model(0), cfg.selfplay, [0, 1, 2], run.games(1), seed=1)
+    finally:
+        ray.shutdown()
+    assert sorted(os.listdir(run.games(1))) == [
+        f"game-{i:06d}.{ext}" for i in range(3) for ext in ("npz", "sgf")
+    ]
