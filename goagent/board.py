@@ -271,6 +271,27 @@ def _legal_moves(b, m, c, mask, hashes):
     hashes[n * n] = m[_HASH]
 
 
+@njit(cache=True)
+def _check(b, m, p, c):
+    """(code, hash after): code 0 legal, 1 occupied, 2 simple ko, 3 suicide."""
+    if b[_COLOR, p] != EMPTY:
+        return 1, m[_HASH]
+    if not _is_legal(b, m, p, c):
+        return (2 if p == m[_KO] and c == m[_KO_COLOR] else 3), m[_HASH]
+    return 0, _hash_after(b, m, p, c)
+
+
+@njit(cache=True)
+def _drop_repeats(mask, hashes, seen_sorted):
+    """Clear mask[a] where hashes[a] is in the sorted array of earlier positions."""
+    k = len(seen_sorted)
+    for a in range(len(mask) - 1):
+        if mask[a]:
+            i = np.searchsorted(seen_sorted, hashes[a])
+            if i < k and seen_sorted[i] == hashes[a]:
+                mask[a] = False
+
+
 @njit(cache=True, inline="always")
 def _is_eye(b, p, c, w):
     """True if p is c's single-point eye (diagonals decide false eyes)."""
@@ -468,6 +489,14 @@ def _rebuild(b, m, colors):
 # --------------------------------------------------------------------------
 
 
+_REASONS = (None, "occupied", "ko", "suicide")
+
+
+def drop_repeats(mask: np.ndarray, hashes: np.ndarray, seen_sorted: np.ndarray) -> None:
+    """In place: forbid the moves of ``mask`` whose resulting ``hashes`` are in ``seen_sorted``."""
+    _drop_repeats(mask, hashes, seen_sorted)
+
+
 class Board:
     """A Go board of any size from 2 to 25 with incremental groups and hashing.
 
@@ -559,6 +588,16 @@ class Board:
         if action == n * n:
             return self.hash
         return int(_hash_after(self._b, self._m, _to_padded(action, n), color))
+
+    def check(self, action: int, color: int) -> tuple[str | None, int]:
+        """``(reason or None, hash after)`` for a stone move under basic rules;
+        reasons: ``occupied``, ``ko``, ``suicide``."""
+        code, h = _check(self._b, self._m, _to_padded(action, self.size), color)
+        return _REASONS[code], int(h)
+
+    def place(self, action: int, color: int) -> int:
+        """Play a stone already known to be legal (see ``check``); returns captures."""
+        return int(_place(self._b, self._m, _to_padded(action, self.size), color))
 
     def legal_moves(self, color: int) -> tuple[np.ndarray, np.ndarray]:
         """``(mask bool[n*n+1], hashes int64[n*n+1])``: basic legality and the

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from goagent.board import Board
+from goagent.board import Board, drop_repeats
 from goagent.coords import BLACK, EMPTY, WHITE, action_to_gtp, check_size, opponent
 
 
@@ -80,6 +80,7 @@ class GameState:
         self._state_stack: list[tuple[int, int, int]] = []  # (to_play, passes, resigned)
         self._seen: dict[int, int] = {}  # position hash -> times seen (superko)
         self._hashes: list[int] = []  # hash of every position so far, in order
+        self._seen_sorted: np.ndarray | None = None  # sorted keys of _seen, built on demand
         self._remember(self.board.hash)
         if handicap:
             self.place_handicap(fixed_handicap(size, handicap))
@@ -87,10 +88,12 @@ class GameState:
     # -- setup ---------------------------------------------------------------
 
     def _remember(self, h: int) -> None:
+        self._seen_sorted = None
         self._seen[h] = self._seen.get(h, 0) + 1
         self._hashes.append(h)
 
     def _forget(self, h: int) -> None:
+        self._seen_sorted = None
         self._hashes.pop()
         left = self._seen[h] - 1
         if left:
@@ -136,19 +139,18 @@ class GameState:
 
     def illegal_reason(self, action: int, color: int | None = None) -> str | None:
         """Why ``action`` is illegal for ``color`` (default: side to move), or None."""
-        color = self.to_play if color is None else color
+        return self._check(action, self.to_play if color is None else color)[0]
+
+    def _check(self, action: int, color: int) -> tuple[str | None, int]:
         n = self.size
         if not 0 <= action <= n * n:
-            return "off-board"
+            return "off-board", 0
         if action == n * n:
-            return None
-        if self.board.color_at(action) != EMPTY:
-            return "occupied"
-        if not self.board.is_legal(action, color):
-            return "ko" if self.board.ko == action and self.board.ko_color == color else "suicide"
-        if self.superko and self.board.hash_after(action, color) in self._seen:
-            return "superko"
-        return None
+            return None, self.board.hash
+        reason, h = self.board.check(action, color)
+        if reason is None and self.superko and h in self._seen:
+            reason = "superko"
+        return reason, h
 
     def is_legal(self, action: int, color: int | None = None) -> bool:
         return self.illegal_reason(action, color) is None
@@ -157,14 +159,10 @@ class GameState:
         """``bool[n*n+1]`` over actions, pass last (always legal), superko included."""
         color = self.to_play if color is None else color
         mask, hashes = self.board.legal_moves(color)
-        if not self.superko:
-            return mask
-        legal = np.flatnonzero(mask[:-1])
-        if self._seen.keys().isdisjoint(hashes[legal].tolist()):
-            return mask  # the usual case: no move repeats a position
-        for action in legal:
-            if int(hashes[action]) in self._seen:
-                mask[action] = False
+        if self.superko:
+            if self._seen_sorted is None:
+                self._seen_sorted = np.array(sorted(self._seen), np.int64)
+            drop_repeats(mask, hashes, self._seen_sorted)
         return mask
 
     # -- moves ---------------------------------------------------------------
@@ -177,16 +175,17 @@ class GameState:
         color = self.to_play if color is None else color
         if color not in (BLACK, WHITE):
             raise ValueError(f"not a player color: {color!r}")
-        reason = self.illegal_reason(action, color)
+        reason, _ = self._check(action, color)
         if reason:
             where = action_to_gtp(action, self.size) if reason != "off-board" else str(action)
             raise IllegalMoveError(f"illegal move {where} ({reason})", reason)
         self._boards.append(self.board.copy())
         self._state_stack.append((self.to_play, self.passes, self.resigned))
-        captured = self.board.play(action, color)
+        is_pass = action == self.size**2
+        captured = self.board.play(action, color) if is_pass else self.board.place(action, color)
         self._remember(self.board.hash)
         self.moves.append(Move(color, action))
-        self.passes = self.passes + 1 if action == self.size**2 else 0
+        self.passes = self.passes + 1 if is_pass else 0
         self.to_play = opponent(color)
         return captured
 

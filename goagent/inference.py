@@ -13,6 +13,7 @@ maps the outputs back, and masks illegal moves here and nowhere else.
 
 from __future__ import annotations
 
+import functools
 import logging
 from pathlib import Path
 
@@ -115,6 +116,11 @@ def default_weights() -> Path | None:
     return DEFAULT_WEIGHTS if DEFAULT_WEIGHTS.exists() else None
 
 
+@functools.lru_cache(maxsize=1)
+def _warn_no_network() -> None:
+    log.warning("no shipped network in %s: using the network-free playout evaluator", WEIGHTS_DIR)
+
+
 def load_evaluator(spec: str = "default", symmetries: str = "random", seed: int = 0, playouts: int = 2):
     """An Evaluator from ``default``, a checkpoint path, or ``playouts``.
 
@@ -125,7 +131,7 @@ def load_evaluator(spec: str = "default", symmetries: str = "random", seed: int 
         return PlayoutEvaluator(playouts, seed)
     path = default_weights() if spec == "default" else Path(spec)
     if path is None:
-        log.warning("no shipped network in %s: using the network-free playout evaluator", WEIGHTS_DIR)
+        _warn_no_network()
         return PlayoutEvaluator(playouts, seed)
     ckpt = load_checkpoint(path, expected_feature_version=features.FEATURE_VERSION)
     return NetworkEvaluator(ckpt.model, symmetries, seed, name=path.name)
