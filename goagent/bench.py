@@ -9,6 +9,7 @@ checkout it also times the pure-Python reference board from
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
 import json
 import os
@@ -129,25 +130,45 @@ def bench_mcts(
     return out
 
 
-def add_arguments(parser) -> None:
-    parser.add_argument("target", choices=["board", "mcts", "net"], help="what to benchmark")
-    parser.add_argument(
-        "--model", default="default", help="mcts/net: default, a checkpoint, a preset, or playouts"
-    )
-    parser.add_argument("--visits", type=int, default=400, help="mcts: visits per move")
-    parser.add_argument("--batch", type=int, default=16, help="mcts/net: batch size")
-    parser.add_argument("--moves", type=int, default=10, help="mcts: moves of a game to search")
-    parser.add_argument(
-        "--playouts", type=int, default=2, help="mcts with --model playouts: playouts per leaf"
-    )
-    parser.add_argument(
-        "--threads", type=int, default=None, help="net/mcts: torch threads (default: all cores)"
-    )
-    parser.add_argument("--size", type=int, default=9, help="board size (default 9)")
-    parser.add_argument("--seconds", type=float, default=5.0, help="time per measurement (default 5)")
-    parser.add_argument("--no-baseline", action="store_true", help="skip the pure-Python reference")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+def _common(parser, size: int) -> None:
+    parser.add_argument("--size", type=int, default=size, help="board size")
+    parser.add_argument("--seed", type=int, default=0, help="random seed")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def add_arguments(parser) -> None:
+    """The `goagent bench` targets, each with its own options."""
+    from goagent import bench_net
+
+    fmt = argparse.ArgumentDefaultsHelpFormatter
+    targets = parser.add_subparsers(dest="target", metavar="TARGET", required=True)
+    board = targets.add_parser(
+        "board", help="random playouts/s of the board engine, one core", formatter_class=fmt
+    )
+    _common(board, 9)
+    board.add_argument("--seconds", type=float, default=5.0, help="time per measurement")
+    board.add_argument("--no-baseline", action="store_true", help="skip the pure-Python reference board")
+
+    mcts = targets.add_parser(
+        "mcts", help="search visits/s, batch size and forward-pass share", formatter_class=fmt
+    )
+    _common(mcts, 9)
+    mcts.add_argument("--model", default="default", help="default, a checkpoint, or playouts")
+    mcts.add_argument("--visits", type=int, default=400, help="visits per move")
+    mcts.add_argument("--batch", type=int, default=16, help="leaves per network batch")
+    mcts.add_argument("--moves", type=int, default=10, help="moves of a game to search")
+    mcts.add_argument("--playouts", type=int, default=2, help="with --model playouts: playouts per leaf")
+    mcts.add_argument("--threads", type=int, default=None, help="torch threads (default: all cores)")
+
+    net = targets.add_parser("net", help="network positions/s: inference and a training step")
+    bench_net.add_arguments(net)
+
+    env = targets.add_parser(
+        "env", help="Gymnasium env steps/s, against PettingZoo go_v5 when installed", formatter_class=fmt
+    )
+    _common(env, 9)
+    env.add_argument("--seconds", type=float, default=5.0, help="time per measurement")
+    env.add_argument("--no-baseline", action="store_true", help="skip PettingZoo's go_v5")
 
 
 def main(args) -> int:
@@ -157,6 +178,8 @@ def main(args) -> int:
         return bench_net.main(args)
     if args.target == "mcts":
         return main_mcts(args)
+    if args.target == "env":
+        return bench_env(args)
     note = pin_to_one_core()
     result = {"engine": bench_board(args.size, args.seconds, args.seed), "cpu": note}
     module = None if args.no_baseline else load_reference_board()
@@ -169,14 +192,12 @@ def main(args) -> int:
         return 0
     eng = result["engine"]
     print(f"board {args.size}x{args.size}, one core ({note})")
-    print(
-        f"  goagent (Numba):     {eng['playouts_per_s']:>12,.0f} playouts/s {eng['moves_per_s']:>14,.0f} moves/s"
-    )
+    rates = f"{eng['playouts_per_s']:>12,.0f} playouts/s {eng['moves_per_s']:>14,.0f} moves/s"
+    print(f"  goagent (Numba):     {rates}")
     if module is not None:
         ref = result["reference"]
-        print(
-            f"  reference (Python):  {ref['playouts_per_s']:>12,.1f} playouts/s {ref['moves_per_s']:>14,.0f} moves/s"
-        )
+        rates = f"{ref['playouts_per_s']:>12,.1f} playouts/s {ref['moves_per_s']:>14,.0f} moves/s"
+        print(f"  reference (Python):  {rates}")
         print(f"  speedup:             {result['speedup']:>12,.0f}x")
     elif not args.no_baseline:
         print("  (baseline skipped: tests/reference_board.py is only in a source checkout)")
@@ -201,11 +222,154 @@ def main_mcts(args) -> int:
     print(f"  average batch:   {result['avg_batch']:10.1f}")
     if "forward_share" in result:
         print(f"  forward pass:    {100 * result['forward_share']:9.1f}% of wall time")
-        print(
-            f"  search overhead: {100 * result['search_overhead_share']:9.1f}% (everything but the forward pass)"
-        )
+        overhead = 100 * result["search_overhead_share"]
+        print(f"  search overhead: {overhead:9.1f}% (everything but the forward pass)")
     else:
-        print(
-            f"  playouts/s:      {result['playouts_per_s']:10,.0f} ({result['playouts_per_leaf']} per leaf, one core)"
-        )
+        per_leaf = result["playouts_per_leaf"]
+        print(f"  playouts/s:      {result['playouts_per_s']:10,.0f} ({per_leaf} per leaf, one core)")
+    return 0
+
+
+def _goagent_env_round(size: int, ladders: bool, seed: int):
+    """A ``run(steps)`` playing uniformly random legal actions in GoEnv (both colors; resets when done)."""
+    import random
+
+    import gymnasium
+
+    import goagent.env  # noqa: F401  (registers the ids)
+
+    env = gymnasium.make("goagent/Go-v0", size=size, ladders=ladders)
+    rng = random.Random(seed)
+    _, info = env.reset(seed=seed)
+    unwrapped = env.unwrapped
+
+    def run(steps: int, keep: list | None = None) -> int:
+        nonlocal info
+        for i in range(steps):
+            legal = info["action_mask"].nonzero()[0]
+            _, _, terminated, truncated, info = env.step(legal[rng.randrange(len(legal))])
+            if terminated or truncated:
+                _, info = env.reset()
+            elif keep is not None and i % 50 == 0:
+                keep.append(unwrapped.get_state())
+        return steps
+
+    return run
+
+
+def _go_v5_round(size: int, seed: int):
+    """The same loop on PettingZoo's classic go_v5 (None without ``pettingzoo[classic]``)."""
+    import random
+
+    try:
+        from pettingzoo.classic import go_v5
+    except ImportError:
+        return None
+    env = go_v5.env(board_size=size)
+    env.reset(seed=seed)
+    rng = random.Random(seed)
+
+    def run(steps: int, keep=None) -> int:
+        done = 0
+        while done < steps:
+            obs, _, terminated, truncated, _ = env.last()
+            if terminated or truncated:
+                env.reset()
+                continue
+            legal = obs["action_mask"].nonzero()[0]
+            env.step(legal[rng.randrange(len(legal))])
+            done += 1
+        return done
+
+    return run
+
+
+def _time_interleaved(runners: dict, seconds: float, steps: int) -> dict:
+    """Steps/s of each runner: rounds of ``steps`` taken in turn (so load changes hit all
+    alike) until each has run about ``seconds``; the median round of each."""
+    rates = {name: [] for name in runners}
+    spent = dict.fromkeys(runners, 0.0)
+    while min(spent.values()) < seconds or min(len(r) for r in rates.values()) < 5:
+        for name, run in runners.items():
+            start = time.perf_counter()
+            done = run(steps)
+            elapsed = time.perf_counter() - start
+            spent[name] += elapsed
+            rates[name].append(done / elapsed)
+        if min(len(r) for r in rates.values()) >= 200:
+            break
+    return {name: statistics.median(r) for name, r in rates.items()}
+
+
+def _time_observation(size: int, snapshots: list, ladders: bool, repeat: int = 5) -> float:
+    """Microseconds of one ``GoEnv.observe()`` (the planes alone), over ``snapshots``."""
+    from goagent.env import GoEnv
+
+    env = GoEnv(size=size, ladders=ladders)
+    env.reset()
+    total = 0.0
+    for snapshot in snapshots:
+        env.set_state(snapshot)
+        start = time.perf_counter()
+        for _ in range(repeat):
+            env.observe()
+        total += time.perf_counter() - start
+    return 1e6 * total / max(1, repeat * len(snapshots))
+
+
+def measure_env(size: int, seconds: float = 5.0, seed: int = 0, baseline: bool = True) -> dict:
+    """Env steps/s with random legal actions: GoEnv with and without ladder planes, and go_v5."""
+    from goagent import features
+
+    features.warmup()
+    runners = {
+        "goagent": _goagent_env_round(size, True, seed),
+        "goagent_no_ladders": _goagent_env_round(size, False, seed),
+    }
+    go_v5 = _go_v5_round(size, seed) if baseline else None
+    if go_v5 is not None:
+        runners["go_v5"] = go_v5
+    for run in runners.values():
+        run(200)  # warm-up: JIT, first allocations
+    steps = max(100, 40_000 // size**2)
+    rates = _time_interleaved(runners, seconds, steps)
+    snapshots: list = []
+    runners["goagent"](50 * 400, snapshots)  # positions met in random games, to time the planes alone
+    result = {"size": size, "steps_per_s": rates}
+    result["planes_us"] = {
+        "ladders": _time_observation(size, snapshots, True),
+        "no_ladders": _time_observation(size, snapshots, False),
+    }
+    result["step_us"] = {"ladders": 1e6 / rates["goagent"], "no_ladders": 1e6 / rates["goagent_no_ladders"]}
+    if "go_v5" in rates:
+        result["speedup_vs_go_v5"] = {
+            "ladders": rates["goagent"] / rates["go_v5"],
+            "no_ladders": rates["goagent_no_ladders"] / rates["go_v5"],
+        }
+    return result
+
+
+def bench_env(args) -> int:
+    """`goagent bench env --size N`: GoEnv steps/s vs PettingZoo's go_v5 (when installed)."""
+    note = pin_to_one_core()
+    result = measure_env(args.size, args.seconds, args.seed, baseline=not args.no_baseline)
+    result["cpu"] = note
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    rates, planes, step = result["steps_per_s"], result["planes_us"], result["step_us"]
+    n = args.size
+    print(f"env {n}x{n}: uniformly random legal actions, both colors, reset when done; one core ({note})")
+    print(f"  goagent GoEnv, ladders on (default):  {rates['goagent']:>9,.0f} steps/s")
+    print(f"  goagent GoEnv, ladders=False:         {rates['goagent_no_ladders']:>9,.0f} steps/s")
+    if "go_v5" in rates:
+        print(f"  PettingZoo go_v5:                     {rates['go_v5']:>9,.0f} steps/s")
+        ratio = result["speedup_vs_go_v5"]
+        on, off = ratio["ladders"], ratio["no_ladders"]
+        print(f"  speedup vs go_v5:  {on:.1f}x (ladders on), {off:.1f}x (ladders off)")
+    elif not args.no_baseline:
+        print("  (go_v5 skipped: it needs pip install 'pettingzoo[classic]')")
+    for key, label in (("ladders", "ladders on"), ("no_ladders", "ladders off")):
+        share = 100 * planes[key] / step[key]
+        print(f"  observation, {label}: {planes[key]:6.1f} us of a {step[key]:6.1f} us step ({share:.0f}%)")
     return 0

@@ -283,7 +283,6 @@ def merge_shards(paths: list[str]) -> dict[str, np.ndarray]:
     return merged
 
 
-
 # --- batches -----------------------------------------------------------------
 
 
@@ -353,9 +352,8 @@ class PositionTable:
         value = np.where(winner == 0, 0.0, np.where(winner == to_play, 1.0, -1.0)).astype(np.float32)
         sign = np.where(to_play == BLACK, 1.0, -1.0).astype(np.float32)
         owner = a["ownership"][games].astype(np.float32)  # (B, n*n): 1 black, 2 white, 0 unknown/neutral
-        ownership = (np.where(owner == BLACK, 1.0, np.where(owner == WHITE, -1.0, 0.0)) * sign[:, None]).reshape(
-            -1, n, n
-        )
+        owned = np.where(owner == BLACK, 1.0, np.where(owner == WHITE, -1.0, 0.0))
+        ownership = (owned * sign[:, None]).reshape(-1, n, n)
         score = np.nan_to_num(a["score"][games] * sign, nan=0.0).astype(np.float32)
         if rng is not None:
             ks = rng.integers(0, 8, len(indices))
