@@ -1,0 +1,138 @@
+"""Supervised pipeline end to end: prepare a few games, train, evaluate, resume."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from goagent.config import TrainConfig
+from goagent.data import PositionTable, PrepareFilter, prepare, rank_value
+from goagent.network import load_checkpoint
+from goagent.train import evaluate_games, losses, train
+
+GAMES = [
+    b"(;SZ[9]KM[7]RE[B+R]BR[6d]WR[6d];B[ee];W[cc];B[gc];W[cg];B[gg];W[ec];B[dd];W[dc];B[ce];W[be]"
+    b";B[bd];W[cf];B[de];W[gd];B[hd];W[fd];B[ge];W[hc];B[ic];W[hb];B[fe];W[ed])",
+    b"(;SZ[9]KM[7]RE[W+2]BR[5d]WR[7d];B[dd];W[ff];B[fd];W[df];B[ee];W[ef];B[fe];W[ge];B[gd];W[he]"
+    b";B[cf];W[cg];B[bg];W[ch];B[dg];W[eg];B[bh];W[ci];B[cc];W[hd])",
+    b"(;SZ[9]KM[7]RE[B+4]BR[6d]WR[6d];B[ef];W[de];B[ce];W[cd];B[df];W[ee];B[fe];W[ed];B[fd];W[fc]"
+    b";B[gc];W[fb];B[gb];W[ga];B[ha];W[fa])",
+    b"(;SZ[13]KM[7];B[gg];W[dd])",  # another size: skipped by the filter
+    b"(;SZ[9];B[aa];W[ba];B[ca];W[da];B[ea];W[fa];B[ga];W[ha];B[ia];W[ab];B[bb];W[bb])",  # illegal: occupied
+]
+
+
+@pytest.fixture()
+def sgf_folder(tmp_path) -> Path:
+    folder = tmp_path / "sgf"
+    folder.mkdir()
+    for i, data in enumerate(GAMES):
+        (folder / f"g{i}.sgf").write_bytes(data)
+    (folder / "broken.sgf").write_bytes(b"(;SZ[9")
+    return folder
+
+
+def tiny_config(**kw) -> TrainConfig:
+    base = TrainConfig(
+        model="tiny",
+        steps=30,
+        batch=32,
+        lr=0.02,
+        warmup_steps=1,
+        log_every=10,
+        eval_every=10,
+        checkpoint_every=10,
+        val_positions=64,
+        device="cpu",
+        symmetries=False,
+        threads=1,
+    )
+    return replace(base, **kw)
+
+
+def test_rank_values_order():
+    assert rank_value("30k") < rank_value("1k") < rank_value("1d") < rank_value("6d") < rank_value("1p")
+    assert rank_value("?") is None
+
+
+def test_prepare_reports_skips_and_splits_by_game(sgf_folder, tmp_path):
+    out = tmp_path / "data"
+    summary = prepare(
+        [str(sgf_folder)],
+        str(out),
+        PrepareFilter(board_size=9, min_moves=10, val_percent=34),
+        workers=1,
+        progress=False,
+    )
+    assert summary["games"]["train"] + summary["games"]["val"] == 3
+    assert summary["skipped"] == {"board size 13": 1, "illegal move": 1, "unreadable SGF": 1}
+    assert json.loads((out / "summary.json").read_text())["skipped"] == summary["skipped"]
+    again = prepare(
+        [str(sgf_folder)],
+        str(tmp_path / "again"),
+        PrepareFilter(board_size=9, min_moves=10, val_percent=34),
+        workers=1,
+        progress=False,
+    )
+    assert again["games"] == summary["games"]  # the split is deterministic
+    strong = prepare(
+        [str(sgf_folder)],
+        str(tmp_path / "strong"),
+        PrepareFilter(board_size=9, min_rank="6d", min_moves=10),
+        workers=1,
+        progress=False,
+    )
+    assert strong["skipped"].get("rank below minimum") == 2  # the 5d game and the one without ranks
+
+
+def test_batches_hold_the_right_targets(sgf_folder, tmp_path):
+    out = tmp_path / "data"
+    prepare(
+        [str(sgf_folder)],
+        str(out),
+        PrepareFilter(board_size=9, min_moves=10, val_percent=0),
+        workers=1,
+        progress=False,
+    )
+    table = PositionTable.from_folder(str(out), "train")
+    batch = table.batch(np.arange(len(table)))
+    assert batch["planes"].shape == (len(table), batch["planes"].shape[1], 9, 9)
+    first = int(np.flatnonzero(table.a["game_start"] == 0)[0])
+    assert batch["policy"][first] == table.a["moves"][first]
+    # Value: +1 for the winner's moves.  Game 0 was won by Black (B+R): Black's first move -> +1.
+    assert set(np.unique(batch["value"])) <= {-1.0, 1.0}
+    rng = np.random.default_rng(0)
+    augmented = table.batch(np.arange(len(table)), rng)
+    assert augmented["planes"].sum() == pytest.approx(batch["planes"].sum())  # symmetries keep the content
+
+
+def test_train_evaluate_resume_and_memorise(sgf_folder, tmp_path):
+    data, run = tmp_path / "data", tmp_path / "run"
+    prepare(
+        [str(sgf_folder)],
+        str(data),
+        PrepareFilter(board_size=9, min_moves=10, val_percent=34),
+        workers=1,
+        progress=False,
+    )
+    table = PositionTable.from_folder(str(data), "train")
+    cfg = tiny_config()
+    first = train(replace(cfg, steps=10), str(data), str(run), progress=False)
+    resumed = train(cfg, str(data), str(run), progress=False)
+    lines = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [x["step"] for x in lines] == [10, 20, 30]  # resumed at 10, not restarted
+    assert "val_top1" in lines[-1] and "val_top5" in lines[-1]
+    assert resumed["policy_loss"] < first["policy_loss"]  # memorising the few training positions
+    ckpt = load_checkpoint(run / "checkpoint.pt")
+    assert ckpt.step == 30 and ckpt.data_description["games"]["train"] >= 1
+    batch = {k: torch.from_numpy(v) for k, v in table.batch(np.arange(len(table))).items()}
+    with torch.no_grad():
+        loss = losses(ckpt.model(batch["planes"]), batch, cfg)["policy_loss"].item()
+    assert loss < np.log(82)  # better than a uniform guess over the 82 actions
+    result = evaluate_games(str(run / "checkpoint.pt"), [str(sgf_folder)], max_games=2, progress=False)
+    assert result["games"] == 2 and result["positions"] > 0 and 0 <= result["top1"] <= result["top5"] <= 1
