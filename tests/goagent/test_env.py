@@ -104,8 +104,8 @@ def test_vector_env_stacks_observations_and_masks():
 def test_import_goagent_env_does_not_import_torch_or_need_pettingzoo():
     code = (
         "import sys; sys.modules['pettingzoo'] = None\n"  # as if PettingZoo were not installed
-        "import goagent.env\n"
-        "try:\n    goagent.env.GoAECEnv()\nexcept ImportError as err:\n    print(err)\n"
+        "import goagent.env, goagent.env_pz\n"
+        "try:\n    goagent.env_pz.GoAECEnv()\nexcept ImportError as err:\n    print(err)\n"
         "print('torch' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
@@ -419,7 +419,7 @@ def test_pettingzoo_api_test():
     pytest.importorskip("pettingzoo", reason="PettingZoo is optional: pip install 'goagent[pettingzoo]'")
     from pettingzoo.test import api_test, seed_test
 
-    from goagent.env import GoAECEnv
+    from goagent.env_pz import GoAECEnv
 
     api_test(GoAECEnv(size=5, max_moves=60), num_cycles=200)
     api_test(GoAECEnv(size=9), num_cycles=50)
@@ -428,7 +428,7 @@ def test_pettingzoo_api_test():
 
 def test_pettingzoo_game_to_the_end():
     pytest.importorskip("pettingzoo", reason="PettingZoo is optional: pip install 'goagent[pettingzoo]'")
-    from goagent.env import GoAECEnv
+    from goagent.env_pz import GoAECEnv
 
     env = GoAECEnv(size=5, komi=0.5)
     env.reset(seed=0)
