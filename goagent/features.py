@@ -1,40 +1,43 @@
 """Network input features: ``encode(state) -> float32[C, n, n]`` from the side to move's view.
 
 Every plane is addressed by name (``plane_index("legal")``); never hard-code an
-index.  ``FEATURE_VERSION`` changes whenever the planes change, and checkpoints
-and data shards record it.  "Own" is always the color of the side to move *now*,
-for every history step.  Plane order (``PLANES``, ``NUM_PLANES`` = 31):
+index.  ``FEATURE_VERSION`` changes whenever the planes change; checkpoints and
+data shards record it.  "Own" is always the color of the side to move *now*,
+for every history step.  Plane order (``PLANES``, ``NUM_PLANES`` = 31)::
 
-====  ========================  ===============================================
- 0-7  ``own_t0`` .. ``own_t7``   own stones in the position t, t-1, ..., t-7
-8-15  ``opp_t0`` .. ``opp_t7``   opponent stones, same steps (missing history: 0)
-  16  ``ones``                   constant 1: zero padding then marks the edge
-  17  ``black_to_play``          constant 1 if Black is to move, else 0
-18-20 ``own_libs_1/2/3p``        own stones whose group has 1, 2, 3+ liberties
-21-23 ``opp_libs_1/2/3p``        the same for opponent stones
-  24  ``ko``                     the point the side to move may not take (simple ko)
-  25  ``legal``                  legal moves for the side to move (superko included)
-  26  ``komi``                   constant komi / 15 from the mover's view (+ for White)
-  27  ``own_ladder_dead``        own stones in atari that cannot escape a ladder,
-                                 the side to move moving first
-  28  ``own_ladder_threat``      own 2-liberty stones the opponent could capture in
-                                 a ladder if it were the opponent's move
-  29  ``opp_ladder_capturable``  opponent 2-liberty stones the side to move captures
-                                 in a ladder by playing atari now
-  30  ``ladder_capture_move``    the atari points that start such a working ladder
-====  ========================  ===============================================
+     0-7   own_t0 .. own_t7        own stones in the positions t, t-1, ..., t-7
+     8-15  opp_t0 .. opp_t7        opponent stones, same steps (missing history: 0)
+    16     ones                    constant 1: the zero padding then marks the edge
+    17     black_to_play           constant 1 if Black is to move, else 0
+    18-20  own_libs_1/_2/_3p       own stones whose group has 1, 2, 3+ liberties
+    21-23  opp_libs_1/_2/_3p       the same for opponent stones
+    24     ko                      the point the side to move may not take (simple ko)
+    25     legal                   legal moves of the side to move (superko included)
+    26     komi                    constant komi / 15 from the mover's view (+ for White)
+    27     own_ladder_dead         own stones in atari that cannot escape a ladder
+                                   (the side to move moving first)
+    28     own_ladder_threat       own 2-liberty stones the opponent could capture in
+                                   a ladder if it were the opponent's move
+    29     opp_ladder_capturable   opponent 2-liberty stones the side to move captures
+                                   in a ladder by playing atari now
+    30     ladder_capture_move     the atari points that start such a working ladder
 
-Ladders are read by a small exact search (``_ladder``): the attacker may only
-play atari on the target's liberties, the defender may extend at its last
-liberty or capture any attacker group next to the target that is in atari;
-simple ko is respected, superko and ko threats are not.  Each search stops
-after ``LADDER_BUDGET`` nodes and then counts the group as *not* captured.
+Ladders are read by an exact search (``_ladder``): the attacker may only play
+atari on the target's liberties, the defender may extend at its last liberty
+or capture any attacker group next to the target that is in atari; simple ko
+is respected, superko and ko threats are not.  A search that runs past
+``LADDER_BUDGET`` nodes counts the group as *not* captured (never seen in
+real games; the tests compare with a plain reference reader).  Ladders cost
+most of an encode, typically 20-60 us on a 19x19 middle game; ``ladders=False``
+leaves their planes zero (for benchmarks: a network trained with them should
+get them).
 
 Storage: ``compact(state)`` returns a ``Compact`` (int8 stones of the last 8
 positions, side to move, komi, ko point, legal mask), which is everything the
 planes depend on; ``decode``/``decode_batch`` rebuild the exact planes from it,
-and ``encode`` is ``decode(compact(state))``.  The per-point work is one Numba
-kernel (``_fill``).  Start reading at ``encode``.
+and ``encode`` is ``decode(compact(state))``.  All per-point work is one Numba
+kernel, ``_fill``.  Call ``warmup()`` at start-up (compiling takes tens of
+seconds the first time; later runs load the cache).  Start reading at ``encode``.
 """
 
 from __future__ import annotations
@@ -112,9 +115,9 @@ class Compact(NamedTuple):
 
 # --------------------------------------------------------------------------
 # Kernels.  Boards are padded int8 rows: point (r, c) at (r + 1) * W + c + 1,
-# W = n + 2, the frame holds _BORDER.  Work arrays are 2-D and always indexed
-# by (row, point): taking a row as a view makes Numba reference-count it, and
-# those atomic counts cost more than the reading itself.
+# W = n + 2, the frame holds _BORDER.  Work arrays are 2-D and indexed by
+# (row, point) rather than handed around as row views: fewer array objects
+# for Numba to create and reference-count in the inner loops.
 #
 #   boards int8[D, 8K] and words uint64[D, K], the same memory: the position
 #       at each depth of a ladder search (row 0: the current position),
@@ -123,8 +126,10 @@ class Compact(NamedTuple):
 #       the attacker groups checked), _MEMBERS (stones of the last fill),
 #       _TARGET (stones of the target), _ROOTLIBS (see below);
 #   moves int64[D, _MAX_MOVES]: the moves to try at each depth;
-#   meta int64[D, 4]: per depth _NMOVES, _NEXT (the next move to try), _KOPT
-#       (the ko point binding the player to move), _BOUND (below);
+#   meta int64[D, 5]: per depth _NMOVES, _NEXT (the next move to try), _KOPT
+#       (the ko point binding the player to move), _BOUND (below), _PLAYED
+#       (the ko result of the first move if row d + 1 already holds it, else
+#       _NOT_PLAYED);
 #   sc int64[5]: _STAMP, _SCAN, _LIB0 and _LIB1 (the first two liberties
 #       found by the last fill), _BUDGET (search nodes left).
 #
@@ -137,10 +142,11 @@ class Compact(NamedTuple):
 # --------------------------------------------------------------------------
 
 _MARK, _SEEN, _MEMBERS, _TARGET, _ROOTLIBS = range(5)
-_NMOVES, _NEXT, _KOPT, _BOUND = range(4)
+_NMOVES, _NEXT, _KOPT, _BOUND, _PLAYED = range(5)
 _STAMP, _SCAN, _LIB0, _LIB1, _BUDGET = range(5)
 _MAX_MOVES = 16  # defender options per node; a node with more counts as an escape
 _NO_BOUND = 1 << 40
+_NOT_PLAYED = -3
 
 
 @njit(cache=True)
@@ -275,7 +281,8 @@ def _expand_attacker(boards, words, work, moves, meta, sc, d, g, ko, w):
     _, nl = _group(boards, d, g, w, work, _TARGET, sc, 3)
     if nl == 1:
         attacker = 3 - boards[d, g]
-        return 0 if _play_child(boards, words, work, meta, sc, d, sc[_LIB0], attacker, ko, w) == _ILLEGAL else 1
+        taken = _play_child(boards, words, work, meta, sc, d, sc[_LIB0], attacker, ko, w)
+        return 0 if taken == _ILLEGAL else 1
     if nl != 2:
         return 0
     # Atari at one liberty leaves the defender the other one to extend to.
@@ -313,10 +320,11 @@ def _expand_defender(boards, words, work, moves, meta, sc, d, g, ko, w):
     if _open(boards, d, extend, -1, w) >= 3:
         return 0
     # Most lines end with an extension to three liberties: check that before
-    # looking for captures.
-    if _play_child(boards, words, work, meta, sc, d, extend, defender, ko, w) != _ILLEGAL:
-        if _group(boards, d + 1, g, w, work, _MEMBERS, sc, 3)[1] >= 3:
-            return 0
+    # looking for captures.  Row d + 1 keeps the extension for the search.
+    extended = _play_child(boards, words, work, meta, sc, d, extend, defender, ko, w)
+    if extended != _ILLEGAL and _group(boards, d + 1, g, w, work, _MEMBERS, sc, 3)[1] >= 3:
+        return 0
+    meta[d, _PLAYED] = extended
     # The options: extend, or capture an attacker group in atari next to g.
     moves[d, 0] = extend
     nm = 1
@@ -356,6 +364,7 @@ def _expand(boards, words, work, moves, meta, sc, d, g, ko, attacker_turn, w):
         return 0
     meta[d, _NEXT] = 0
     meta[d, _KOPT] = ko
+    meta[d, _PLAYED] = _NOT_PLAYED
     if attacker_turn:
         return _expand_attacker(boards, words, work, moves, meta, sc, d, g, ko, w)
     return _expand_defender(boards, words, work, moves, meta, sc, d, g, ko, w)
@@ -381,8 +390,11 @@ def _ladder(boards, words, work, moves, meta, sc, d0, g, ko, attacker_turn, w):
         i = meta[d, _NEXT]
         if i < meta[d, _NMOVES]:
             meta[d, _NEXT] = i + 1
-            mover = 3 - defender if att else defender
-            k2 = _play_child(boards, words, work, meta, sc, d, moves[d, i], mover, meta[d, _KOPT], w)
+            if i == 0 and meta[d, _PLAYED] != _NOT_PLAYED:
+                k2 = meta[d, _PLAYED]  # already on row d + 1
+            else:
+                mover = 3 - defender if att else defender
+                k2 = _play_child(boards, words, work, meta, sc, d, moves[d, i], mover, meta[d, _KOPT], w)
             if k2 == _ILLEGAL:
                 continue
             status = _expand(boards, words, work, moves, meta, sc, d + 1, g, k2, not att, w)
@@ -455,14 +467,14 @@ def _ladders(boards, words, work, moves, meta, sc, n, me, ko, labels, heads, gli
 def _new_work(n, depth):
     w = n + 2
     k = (w * w + 7) // 8
-    words = np.zeros((depth, k), np.uint64)
+    words = np.empty((depth, k), np.uint64)
     boards = words.reshape(-1).view(np.int8).reshape((depth, 8 * k))
     return (
         boards,
         words,
         np.zeros((5, w * w), np.int64),
-        np.zeros((depth, _MAX_MOVES), np.int64),
-        np.zeros((depth, 4), np.int64),
+        np.empty((depth, _MAX_MOVES), np.int64),
+        np.empty((depth, 5), np.int64),
         np.zeros(5, np.int64),
     )
 
@@ -560,7 +572,8 @@ def decode(c: Compact, ladders: bool = True) -> np.ndarray:
     n = c.stones.shape[-1]
     out = np.empty((NUM_PLANES, n, n), np.float32)
     legal = np.ascontiguousarray(c.legal, np.bool_).reshape(-1)
-    _fill(np.ascontiguousarray(c.stones, np.int8), c.to_play, c.komi, c.ko, legal, out, ladders)
+    stones = np.ascontiguousarray(c.stones, np.int8)
+    _fill(stones, int(c.to_play), float(c.komi), int(c.ko), legal, out, bool(ladders))
     return out
 
 
@@ -587,7 +600,7 @@ def decode_batch(
         np.ascontiguousarray(ko, np.int64),
         np.ascontiguousarray(legal, np.bool_).reshape(batch, -1),
         out,
-        ladders,
+        bool(ladders),
     )
     return out
 
@@ -614,8 +627,10 @@ def encode_batch(states, ladders: bool = True) -> np.ndarray:
 
 
 def warmup() -> None:
-    """Compile the kernels once (on a tiny board) so the first real encode is fast."""
+    """Compile (or load from the cache) every kernel, so the first real encode is fast."""
     stones = np.zeros((HISTORY, 3, 3), np.int8)
     stones[0, 0, 0] = BLACK
     stones[0, 0, 1] = WHITE
-    decode(Compact(stones, BLACK, 7.5, -1, np.ones(9, np.bool_)))
+    legal = np.ones(9, np.bool_)
+    decode(Compact(stones, BLACK, 7.5, -1, legal))
+    decode_batch(stones[None], np.array([WHITE]), np.array([7.5]), np.array([-1]), legal[None])

@@ -28,7 +28,7 @@ Typical use (inference): ``policy = apply_policy(net(apply_planes(x, k)), invers
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 
@@ -68,7 +68,7 @@ def inverse(k: int) -> int:
     return _INVERSE[_check(k)]
 
 
-@lru_cache(maxsize=None)
+@cache
 def policy_permutation(k: int, size: int) -> np.ndarray:
     """Gather indices: ``apply_policy(p, k, size) == p[..., policy_permutation(k, size)]``.
 
@@ -82,7 +82,7 @@ def policy_permutation(k: int, size: int) -> np.ndarray:
     return perm
 
 
-@lru_cache(maxsize=None)
+@cache
 def action_map(k: int, size: int) -> np.ndarray:
     """Scatter table: ``action_map(k, size)[a]`` is where action ``a`` goes under ``k``."""
     perm = policy_permutation(k, size)
@@ -124,13 +124,15 @@ def apply_planes_each(planes: np.ndarray, ks: np.ndarray) -> np.ndarray:
 
 
 def apply_policy_each(policy: np.ndarray, ks: np.ndarray, size: int) -> np.ndarray:
-    """Batch of policies ``(B, size*size + 1)`` with a transform per item."""
+    """Batch of policies ``(B, size*size + 1)`` with a transform ``ks[i]`` per item."""
     policy = np.asarray(policy)
     ks = np.asarray(ks)
-    if ks.shape != policy.shape[:1]:
-        raise ValueError(f"need one transform per item: {ks.shape} for batch {policy.shape[:1]}")
-    table = np.stack([policy_permutation(k, size) for k in range(NUM_SYMMETRIES)])
-    return np.take_along_axis(policy, table[ks].reshape(policy.shape[:1] + (1,) * (policy.ndim - 2) + (-1,)), -1)
+    if policy.ndim != 2 or ks.shape != policy.shape[:1]:
+        raise ValueError(
+            f"need policies (B, {size * size + 1}) and B transforms, got {policy.shape}, {ks.shape}"
+        )
+    table = np.stack([policy_permutation(k, size) for k in range(NUM_SYMMETRIES)])  # (8, n*n+1)
+    return np.take_along_axis(policy, table[ks], axis=-1)
 
 
 def _compose_table() -> tuple[tuple[int, ...], ...]:

@@ -318,9 +318,7 @@ LADDER = """
 . . . . . . . . .
 """
 # White stone on G7 breaks the ladder that runs up and right.
-LADDER_BREAKER = LADDER.replace(
-    ". . . . . . . . .\n. . . . X", ". . . . . . O . .\n. . . . X", 1
-)
+LADDER_BREAKER = LADDER.replace(". . . . . . . . .\n. . . . X", ". . . . . . O . .\n. . . . X", 1)
 
 
 def test_ladder_capture_on_an_open_board():

@@ -99,9 +99,7 @@ def test_composition_closes_and_matches_applying_twice():
             assert 0 <= c < 8
             assert np.array_equal(apply_planes(images[a], b), images[c])
             policy = np.arange(37.0)
-            assert np.array_equal(
-                apply_policy(apply_policy(policy, a, 6), b, 6), apply_policy(policy, c, 6)
-            )
+            assert np.array_equal(apply_policy(apply_policy(policy, a, 6), b, 6), apply_policy(policy, c, 6))
     # Each row of the table is a permutation (a group's Cayley table), 0 is the identity.
     for a in KS:
         assert sorted(compose(a, b) for b in KS) == list(KS)
