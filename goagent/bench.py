@@ -9,7 +9,6 @@ checkout it also times the pure-Python reference board from
 
 from __future__ import annotations
 
-import argparse
 import importlib.util
 import json
 import os
@@ -128,47 +127,6 @@ def bench_mcts(
         out["playouts_per_leaf"] = playouts
         out["playouts_per_s"] = out["visits_per_s"] * playouts
     return out
-
-
-def _common(parser, size: int) -> None:
-    parser.add_argument("--size", type=int, default=size, help="board size")
-    parser.add_argument("--seed", type=int, default=0, help="random seed")
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
-
-
-def add_arguments(parser) -> None:
-    """The `goagent bench` targets, each with its own options."""
-    from goagent import bench_net
-
-    fmt = argparse.ArgumentDefaultsHelpFormatter
-    targets = parser.add_subparsers(dest="target", metavar="TARGET", required=True)
-    board = targets.add_parser(
-        "board", help="random playouts/s of the board engine, one core", formatter_class=fmt
-    )
-    _common(board, 9)
-    board.add_argument("--seconds", type=float, default=5.0, help="time per measurement")
-    board.add_argument("--no-baseline", action="store_true", help="skip the pure-Python reference board")
-
-    mcts = targets.add_parser(
-        "mcts", help="search visits/s, batch size and forward-pass share", formatter_class=fmt
-    )
-    _common(mcts, 9)
-    mcts.add_argument("--model", default="default", help="default, a checkpoint, or playouts")
-    mcts.add_argument("--visits", type=int, default=400, help="visits per move")
-    mcts.add_argument("--batch", type=int, default=16, help="leaves per network batch")
-    mcts.add_argument("--moves", type=int, default=10, help="moves of a game to search")
-    mcts.add_argument("--playouts", type=int, default=2, help="with --model playouts: playouts per leaf")
-    mcts.add_argument("--threads", type=int, default=None, help="torch threads (default: all cores)")
-
-    net = targets.add_parser("net", help="network positions/s: inference and a training step")
-    bench_net.add_arguments(net)
-
-    env = targets.add_parser(
-        "env", help="Gymnasium env steps/s, against PettingZoo go_v5 when installed", formatter_class=fmt
-    )
-    _common(env, 9)
-    env.add_argument("--seconds", type=float, default=5.0, help="time per measurement")
-    env.add_argument("--no-baseline", action="store_true", help="skip PettingZoo's go_v5")
 
 
 def main(args) -> int:

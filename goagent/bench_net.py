@@ -162,25 +162,6 @@ def benchmark(
     return result
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options of `goagent bench net`."""
-    parser.add_argument(
-        "--model", default="b6c64", help="preset name (tiny, b6c64, b10c128, ...) or checkpoint"
-    )
-    parser.add_argument("--size", type=int, default=19, help="board size (default 19)")
-    parser.add_argument("--batch", type=int, default=32, help="positions per forward pass (default 32)")
-    parser.add_argument("--seconds", type=float, default=6.0, help="timing budget in seconds (default 6)")
-    parser.add_argument("--threads", type=int, default=2, help="torch intra-op threads (default 2)")
-    parser.add_argument("--in-channels", type=int, default=None, help="input planes for a preset")
-    parser.add_argument("--device", default="cpu", help="cpu (default) or cuda")
-    parser.add_argument("--no-train", action="store_true", help="measure inference only")
-    parser.add_argument(
-        "--compile", action="store_true", help="also torch.compile the inference model (slow first call)"
-    )
-    parser.add_argument("--seed", type=int, default=0, help="random seed for weights and inputs")
-    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
-
-
 def format_table(result: dict[str, Any]) -> str:
     """A readable summary of a ``benchmark`` result."""
     lines = [

@@ -1,9 +1,10 @@
 """The `goagent` command line: parse arguments, hand off to the packages.
 
 The one module allowed to reach into every package (ARCHITECTURE.md section 1).
-Each package registers its own subcommands (``goagent.commands``, and
-``gtp.commands`` / ``selfplay.commands`` when present); handlers import heavy
-modules only when they run, so `goagent --help` and `goagent show` start fast.
+Each package registers its own subcommands (``goagent.commands``,
+``gtp.commands``, ``selfplay.commands``).  Registering imports nothing heavy
+(no Numba, no torch): handlers import what they need when they run, so
+`goagent --help`, `goagent show` and the GTP handshake start fast.
 Errors a user can fix (bad file, bad argument) print one line and exit 2;
 ``-v`` shows tracebacks.
 """
@@ -15,6 +16,8 @@ import logging
 import sys
 
 from goagent import __version__, commands
+from gtp.commands import register as register_gtp
+from selfplay import commands as selfplay_commands
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,6 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv for debug)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.register(subparsers)
+    selfplay_commands.register(subparsers)
+    register_gtp(subparsers)
     return parser
 
 

@@ -167,9 +167,82 @@ def cmd_play(args) -> int:
     return play.main(args)
 
 
-def register(subparsers) -> None:
-    from goagent import play as play_module
+def _play_arguments(parser) -> None:
+    parser.add_argument("--color", default="black", help="your color: black or white")
+    parser.add_argument("--size", type=int, default=19, help="board size")
+    parser.add_argument("--komi", type=float, default=7.5, help="komi (Tromp-Taylor area scoring)")
+    parser.add_argument("--handicap", type=int, default=0, help="fixed handicap stones for Black (2-9)")
+    parser.add_argument("--model", default="default", help="network: default, a checkpoint path, or playouts")
+    parser.add_argument("--visits", type=int, default=200, help="search visits per move (strength)")
+    parser.add_argument(
+        "--seconds", type=float, default=None, help="think this long per move instead of --visits"
+    )
+    parser.add_argument(
+        "--resign", type=float, default=None, help="resign below this value (-1..1; -1: never)"
+    )
+    parser.add_argument("--sgf", default=None, help="where to save the game (default: goagent-DATE.sgf)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed")
 
+
+def _bench_common(parser, size: int) -> None:
+    parser.add_argument("--size", type=int, default=size, help="board size")
+    parser.add_argument("--seed", type=int, default=0, help="random seed")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def _bench_arguments(parser) -> None:
+    """The `goagent bench` targets, each with its own options."""
+    fmt = argparse.ArgumentDefaultsHelpFormatter
+    targets = parser.add_subparsers(dest="target", metavar="TARGET", required=True)
+    board = targets.add_parser(
+        "board", help="random playouts/s of the board engine, one core", formatter_class=fmt
+    )
+    _bench_common(board, 9)
+    board.add_argument("--seconds", type=float, default=5.0, help="time per measurement")
+    board.add_argument("--no-baseline", action="store_true", help="skip the pure-Python reference board")
+
+    mcts = targets.add_parser(
+        "mcts", help="search visits/s, batch size and forward-pass share", formatter_class=fmt
+    )
+    _bench_common(mcts, 9)
+    mcts.add_argument("--model", default="default", help="default, a checkpoint, or playouts")
+    mcts.add_argument("--visits", type=int, default=400, help="visits per move")
+    mcts.add_argument("--batch", type=int, default=16, help="leaves per network batch")
+    mcts.add_argument("--moves", type=int, default=10, help="moves of a game to search")
+    mcts.add_argument("--playouts", type=int, default=2, help="with --model playouts: playouts per leaf")
+    mcts.add_argument("--threads", type=int, default=None, help="torch threads (default: all cores)")
+
+    net = targets.add_parser("net", help="network positions/s: inference and a training step")
+    _bench_net_arguments(net)
+
+    env = targets.add_parser(
+        "env", help="Gymnasium env steps/s, against PettingZoo go_v5 when installed", formatter_class=fmt
+    )
+    _bench_common(env, 9)
+    env.add_argument("--seconds", type=float, default=5.0, help="time per measurement")
+    env.add_argument("--no-baseline", action="store_true", help="skip PettingZoo's go_v5")
+
+
+def _bench_net_arguments(parser) -> None:
+    """Options of `goagent bench net`."""
+    parser.add_argument(
+        "--model", default="b6c64", help="preset name (tiny, b6c64, b10c128, ...) or checkpoint"
+    )
+    parser.add_argument("--size", type=int, default=19, help="board size (default 19)")
+    parser.add_argument("--batch", type=int, default=32, help="positions per forward pass (default 32)")
+    parser.add_argument("--seconds", type=float, default=6.0, help="timing budget in seconds (default 6)")
+    parser.add_argument("--threads", type=int, default=2, help="torch intra-op threads (default 2)")
+    parser.add_argument("--in-channels", type=int, default=None, help="input planes for a preset")
+    parser.add_argument("--device", default="cpu", help="cpu (default) or cuda")
+    parser.add_argument("--no-train", action="store_true", help="measure inference only")
+    parser.add_argument(
+        "--compile", action="store_true", help="also torch.compile the inference model (slow first call)"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="random seed for weights and inputs")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+
+
+def register(subparsers) -> None:
     play = subparsers.add_parser(
         "play",
         help="play a game against goagent in the terminal",
@@ -177,7 +250,7 @@ def register(subparsers) -> None:
         "also undo, resign, hint, save FILE.sgf, quit. The game is saved as SGF.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    play_module.add_arguments(play)
+    _play_arguments(play)
     play.set_defaults(func=cmd_play)
 
     show = subparsers.add_parser(
@@ -197,9 +270,7 @@ def register(subparsers) -> None:
         "and, from a source checkout, the pure-Python reference board for comparison.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    from goagent import bench as bench_module
-
-    bench_module.add_arguments(bench)
+    _bench_arguments(bench)
     bench.set_defaults(func=cmd_bench)
     _register_sl(subparsers)
     plot = subparsers.add_parser(

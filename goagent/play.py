@@ -145,20 +145,3 @@ def main(args) -> int:
     sgf_path = args.sgf or time.strftime("goagent-%Y%m%d-%H%M%S.sgf")
     TerminalGame(player, human, state, sgf_path).play()
     return 0
-
-
-def add_arguments(parser) -> None:
-    parser.add_argument("--color", default="black", help="your color: black or white")
-    parser.add_argument("--size", type=int, default=19, help="board size")
-    parser.add_argument("--komi", type=float, default=7.5, help="komi (Tromp-Taylor area scoring)")
-    parser.add_argument("--handicap", type=int, default=0, help="fixed handicap stones for Black (2-9)")
-    parser.add_argument("--model", default="default", help="network: default, a checkpoint path, or playouts")
-    parser.add_argument("--visits", type=int, default=200, help="search visits per move (strength)")
-    parser.add_argument(
-        "--seconds", type=float, default=None, help="think this long per move instead of --visits"
-    )
-    parser.add_argument(
-        "--resign", type=float, default=None, help="resign below this value (-1..1; -1: never)"
-    )
-    parser.add_argument("--sgf", default=None, help="where to save the game (default: goagent-DATE.sgf)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed")

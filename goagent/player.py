@@ -16,6 +16,7 @@ the middle game and less when the result is clear.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -136,13 +137,21 @@ class Player:
         return self.search
 
     def analyze(
-        self, state: GameState, visits: int | None = None, seconds: float | None = None
+        self,
+        state: GameState,
+        visits: int | None = None,
+        seconds: float | None = None,
+        callback: Callable[[Search], bool] | None = None,
     ) -> SearchResult:
-        """Search ``state`` without choosing a move (hints and analysis)."""
-        return self._search_for(state).run(visits=visits, seconds=seconds)
+        """Search ``state`` without choosing a move (hints and analysis).
 
-    def decide(self, state: GameState) -> Decision:
-        """Search the position and choose a move (or resignation) for ``state.to_play``."""
+        ``callback`` is passed to ``Search.run`` (progress output, early stop)."""
+        return self._search_for(state).run(visits=visits, seconds=seconds, callback=callback)
+
+    def decide(self, state: GameState, callback: Callable[[Search], bool] | None = None) -> Decision:
+        """Search the position and choose a move (or resignation) for ``state.to_play``.
+
+        ``callback`` is passed to ``Search.run`` (progress output, early stop)."""
         cfg = self.config
         seconds = cfg.seconds
         visits = cfg.visits
@@ -152,7 +161,7 @@ class Player:
         if visits is None and seconds is None:
             visits = 400
         search = self._search_for(state)
-        result = search.run(visits=visits, seconds=seconds)
+        result = search.run(visits=visits, seconds=seconds, callback=callback)
         action = self._choose(state, search, result)
         value = result.value
         self.last_value = value

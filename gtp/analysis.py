@@ -1,0 +1,217 @@
+"""Analysis output as Sabaki, Lizzie and GoGui read it.
+
+``parse_request`` reads the arguments of ``lz-analyze`` / ``kata-analyze``
+and their ``*-genmove_analyze`` forms:
+``[color] [interval] [interval N] [minmoves N] [maxmoves N] [ownership true] ...``
+(interval in centiseconds, as Leela Zero and KataGo take it).
+
+``lz_line`` and ``kata_line`` turn a ``mcts.SearchResult`` into one output
+line of ``info move X visits N winrate W prior P lcb L order K pv ...``
+segments, one per root move, best first, ``pv`` always last.  Everything is
+from the point of view of the analysed colour (the side to move at the
+root): Leela Zero's integer win rates in 0..10000, KataGo's floats in [0, 1]
+always written with a decimal point, ``scoreLead`` only when the evaluator
+predicts scores, and ``ownership`` (n*n values, top-left first) only when
+asked for.
+
+``policy_gfx`` and ``ownership_gfx`` answer the GoGui analyze commands
+listed by ``GOGUI_ANALYZE_COMMANDS``.  Inputs are plain sequences, so this
+module stays light (no numpy, no Numba) and the engine starts fast.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from goagent.coords import action_to_gtp, parse_color
+from gtp.protocol import SYNTAX_ERROR, GtpError
+
+# GoGui: type/label/command; %m is replaced by the colour to move.
+GOGUI_ANALYZE_COMMANDS = (
+    "gfx/Policy heat map/goagent-policy_heatmap %m",
+    "gfx/Value and ownership/goagent-value_ownership %m",
+)
+
+_FLAG_KEYS = ("ownership", "ownershipstdev", "pvvisits", "movesownership", "rootinfo", "pvedgevisits")
+
+
+@dataclass
+class AnalyzeRequest:
+    """What an analyze command asked for; ``interval`` in seconds (0: only at the end)."""
+
+    color: int | None = None
+    interval: float = 0.0
+    min_moves: int = 0
+    max_moves: int = 0  # 0: no limit
+    ownership: bool = False
+
+
+def _number(text: str, integer: bool = False) -> float:
+    try:
+        value = int(text) if integer else float(text)
+    except ValueError:
+        raise GtpError(SYNTAX_ERROR) from None
+    if not math.isfinite(value) or value < 0:
+        raise GtpError(SYNTAX_ERROR)
+    return value
+
+
+def _flag(text: str) -> bool:
+    lowered = text.lower()
+    if lowered not in ("true", "false"):
+        raise GtpError(SYNTAX_ERROR)
+    return lowered == "true"
+
+
+def parse_request(args: list[str]) -> AnalyzeRequest:
+    """Parse analyze arguments; raises GtpError(syntax error) on malformed ones."""
+    request = AnalyzeRequest()
+    words = list(args)
+    if words:
+        try:
+            request.color = parse_color(words[0])
+            words.pop(0)
+        except ValueError:
+            pass
+    if words and words[0].isdigit():
+        request.interval = _number(words.pop(0)) / 100.0
+    while words:
+        key = words.pop(0).lower()
+        if key in ("avoid", "allow"):  # avoid/allow COLOR VERTICES UNTIL_DEPTH: accepted, not applied
+            if len(words) < 3:
+                raise GtpError(SYNTAX_ERROR)
+            del words[:3]
+            continue
+        if not words:
+            raise GtpError(SYNTAX_ERROR)
+        value = words.pop(0)
+        if key == "interval":
+            request.interval = _number(value) / 100.0
+        elif key == "minmoves":
+            request.min_moves = int(_number(value, integer=True))
+        elif key == "maxmoves":
+            request.max_moves = int(_number(value, integer=True))
+        elif key in _FLAG_KEYS:
+            flag = _flag(value)
+            if key == "ownership":
+                request.ownership = flag
+        else:
+            raise GtpError(SYNTAX_ERROR)
+    return request
+
+
+def _winrate(value: float) -> float:
+    """A value in [-1, 1] as a win probability in [0, 1]."""
+    return min(1.0, max(0.0, (value + 1.0) / 2.0))
+
+
+def candidates(result, request: AnalyzeRequest, size: int) -> list:
+    """Root moves to report: the visited ones best first, padded to ``min_moves``
+    with unvisited ones by prior, cut to ``max_moves``.  Empty when nothing but
+    pass has been searched yet on a board with other legal moves (Sabaki
+    cannot show such an update)."""
+    children = result.children
+    chosen = [c for c in children if c.visits > 0]
+    if len(chosen) < request.min_moves:
+        chosen += [c for c in children if c.visits == 0][: request.min_moves - len(chosen)]
+    if request.max_moves:
+        chosen = chosen[: request.max_moves]
+    if all(c.action == size * size for c in chosen) and len(children) > 1:
+        return []
+    return chosen
+
+
+def _pv(child, size: int) -> str:
+    moves = child.pv if child.visits > 0 and child.pv else [child.action]
+    return " ".join(action_to_gtp(a, size) for a in moves)
+
+
+def lz_line(result, request: AnalyzeRequest, size: int) -> str | None:
+    """One ``lz-analyze`` update (integer win rates in ten-thousandths), or None if empty."""
+    segments = []
+    for order, child in enumerate(candidates(result, request, size)):
+        segments.append(
+            f"info move {action_to_gtp(child.action, size)} visits {child.visits}"
+            f" winrate {round(10000 * _winrate(child.value))}"
+            f" prior {round(10000 * min(1.0, max(0.0, child.prior)))}"
+            f" lcb {round(10000 * _winrate(child.lcb))} order {order} pv {_pv(child, size)}"
+        )
+    return " ".join(segments) or None
+
+
+def kata_line(result, request: AnalyzeRequest, size: int, ownership=None) -> str | None:
+    """One ``kata-analyze`` update (float win rates), or None if empty.
+
+    ``ownership``: n*n values in [-1, 1] for the side to move, appended when
+    the request asked for it.  ``scoreLead`` is the root evaluation's score
+    for the side to move (the search does not keep one per move).
+    """
+    score = result.score
+    segments = []
+    for order, child in enumerate(candidates(result, request, size)):
+        fields = [
+            f"info move {action_to_gtp(child.action, size)}",
+            f"visits {child.visits}",
+            f"utility {child.value:.6f}",
+            f"winrate {_winrate(child.value):.6f}",
+        ]
+        if score is not None:
+            fields.append(f"scoreMean {score:.3f} scoreLead {score:.3f}")
+        fields += [
+            f"prior {min(1.0, max(0.0, child.prior)):.6f}",
+            f"lcb {_winrate(child.lcb):.6f}",
+            f"utilityLcb {max(-1.0, child.lcb):.6f}",
+            f"order {order}",
+            f"pv {_pv(child, size)}",
+        ]
+        segments.append(" ".join(fields))
+    if not segments:
+        return None
+    line = " ".join(segments)
+    if request.ownership and ownership is not None:
+        line += " ownership " + " ".join(f"{float(v):.4f}" for v in ownership)
+    return line
+
+
+def play_line(move: str) -> str:
+    """The last line of a ``*-genmove_analyze`` response."""
+    return f"play {move}"
+
+
+# --- GoGui --------------------------------------------------------------------
+
+_HEAT = ("#c8dcff", "#8fb8ff", "#5fd0a0", "#c8e040", "#ffc020", "#ff7010", "#e01010")
+
+
+def policy_gfx(priors, size: int) -> str:
+    """GoGui gfx for a policy: points coloured by prior, labels in percent, pass in the status text."""
+    points = [(float(p), a) for a, p in enumerate(priors[: size * size]) if float(p) >= 0.001]
+    top = max((p for p, _ in points), default=0.0)
+    buckets: dict[str, list[str]] = {}
+    labels = []
+    for p, action in sorted(points, reverse=True):
+        level = min(len(_HEAT) - 1, int(math.sqrt(p / top) * len(_HEAT))) if top > 0 else 0
+        vertex = action_to_gtp(action, size)
+        buckets.setdefault(_HEAT[level], []).append(vertex)
+        if p >= 0.01:
+            labels.append(f"{vertex} {round(100 * p)}")
+    lines = [f"COLOR {color} {' '.join(vertices)}" for color, vertices in buckets.items()]
+    if labels:
+        lines.append("LABEL " + " ".join(labels))
+    best = max(points, default=None)
+    best_text = f"best {action_to_gtp(best[1], size)} {100 * best[0]:.1f}%, " if best else ""
+    lines.append(f"TEXT policy: {best_text}pass {100 * float(priors[size * size]):.1f}%")
+    return "\n".join(lines)
+
+
+def ownership_gfx(ownership_black, black_winrate: float, size: int, source: str) -> str:
+    """GoGui gfx: ownership as influence (positive = Black), the win rate in the status text."""
+    pairs = [
+        f"{action_to_gtp(a, size)} {float(v):.2f}"
+        for a, v in enumerate(ownership_black)
+        if abs(float(v)) >= 0.05
+    ]
+    lines = ["INFLUENCE " + " ".join(pairs)] if pairs else []
+    lines.append(f"TEXT Black win rate {100 * black_winrate:.1f}% ({source})")
+    return "\n".join(lines)

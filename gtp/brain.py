@@ -1,0 +1,159 @@
+"""The thinking side of the GTP engine: model loading, search limits, clocks.
+
+``Brain`` owns the evaluator (a network, or random playouts), the
+``goagent.player.Player`` that searches with it, and the GTP time settings.
+Loading is lazy and may run on a background thread (``load``): importing
+torch, reading the checkpoint and warming the Numba and torch kernels take
+seconds, and a GUI's handshake must be answered at once.  ``ready`` waits for
+it (or loads right there) and raises ``GtpError`` if the model cannot load.
+
+Search limits come from ``gtp.options.EngineOptions``; active GTP time
+settings replace them with the player's time budget.  Analysis searches
+until stopped, up to ``MAX_ANALYSIS_VISITS`` (then the tree stops growing).
+``genmove`` never passes in the first half of a game while it has another
+legal move.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import numpy as np
+
+from goagent.coords import BLACK, WHITE
+from goagent.game import GameState
+from goagent.mcts import Evaluation, PlayoutEvaluator, Search, SearchConfig, SearchResult
+from goagent.player import Decision, Player, PlayerConfig, TimeControl, black_winrate
+from gtp.options import MAX_ANALYSIS_VISITS, EngineOptions
+from gtp.protocol import GtpError
+from gtp.scoring import playout_ownership
+
+log = logging.getLogger(__name__)
+__all__ = ["Brain", "EngineOptions", "TimeControl", "black_winrate"]
+
+OWNERSHIP_PLAYOUTS = 128
+NO_PASS_BEFORE = 0.5  # of the board's points played
+
+
+def player_config(options: EngineOptions) -> PlayerConfig:
+    visits, seconds = options.limits()
+    return PlayerConfig(visits=visits, seconds=seconds, resign_threshold=options.resign_value)
+
+
+class Brain:
+    """Evaluator + player + clocks, loaded once, used from the engine's thread."""
+
+    def __init__(self, options: EngineOptions):
+        self.options = options
+        self.time_control = TimeControl()
+        self.evaluator = None
+        self.player: Player | None = None
+        self._error: str | None = None
+        self._lock = threading.Lock()
+        self._low_values = {BLACK: 0, WHITE: 0}  # resign streak per colour
+
+    # -- loading ---------------------------------------------------------------
+
+    def load(self) -> None:
+        """Load and warm up the evaluator (once; safe to call from any thread)."""
+        with self._lock:
+            if self.player is not None or self._error is not None:
+                return
+            try:
+                evaluator = self._make_evaluator()
+                _warm_up(evaluator)
+                self.player = Player(evaluator, player_config(self.options), seed=self.options.seed)
+                self.player.time_control = self.time_control
+                self.evaluator = evaluator
+                log.info("model ready: %s", getattr(evaluator, "name", type(evaluator).__name__))
+            except Exception as err:  # reported on every command that needs the model
+                log.exception("cannot load model %r", self.options.model)
+                self._error = f"cannot load model {self.options.model!r}: {err}"
+
+    def _make_evaluator(self):
+        opts = self.options
+        if opts.model == "playouts":
+            return PlayoutEvaluator(opts.playouts, opts.seed)
+        import torch  # a network may be used: only now pay for torch
+
+        from goagent.inference import load_evaluator
+
+        if opts.threads:
+            torch.set_num_threads(opts.threads)
+        return load_evaluator(opts.model, seed=opts.seed, playouts=opts.playouts)
+
+    def ready(self) -> Player:
+        """The player, loading the model first if needed; GtpError if it cannot load."""
+        self.load()
+        if self.player is None:
+            raise GtpError(" ".join((self._error or "model not loaded").split()))
+        return self.player
+
+    # -- games and clocks ------------------------------------------------------
+
+    def new_game(self) -> None:
+        if self.player is not None:
+            self.player.new_game()
+        self._low_values = {BLACK: 0, WHITE: 0}
+
+    def set_time_control(self, control: TimeControl) -> None:
+        self.time_control = control
+        if self.player is not None:
+            self.player.time_control = control
+
+    # -- thinking --------------------------------------------------------------
+
+    def genmove(self, state: GameState, callback=None) -> Decision:
+        """A decision for ``state.to_play``; ``callback(search)`` runs before each batch."""
+        player = self.ready()
+        color = state.to_play
+        player.low_values = self._low_values[color]  # resign streaks are per colour
+        decision = player.decide(state, callback)
+        self._low_values[color] = player.low_values
+        return _no_early_pass(state, decision)
+
+    def analyze(self, state: GameState, callback) -> SearchResult:
+        """Search ``state`` until ``callback(search)`` returns True or the tree (kept
+        from earlier searches of the position) has ``MAX_ANALYSIS_VISITS``."""
+
+        def step(search: Search) -> bool:
+            return search.root.visits >= MAX_ANALYSIS_VISITS or callback(search)
+
+        return self.ready().analyze(state, visits=MAX_ANALYSIS_VISITS, callback=step)
+
+    def evaluate(self, state: GameState) -> Evaluation:
+        """The evaluator's raw output for one position (policy, value, ownership)."""
+        self.ready()
+        return self.evaluator.evaluate([state], [state.legal_mask()])
+
+    def ownership_black(self, state: GameState) -> tuple[np.ndarray, str]:
+        """``(float[n*n] ownership with Black positive, source)``: the network's if it
+        predicts ownership, else random playouts'."""
+        evaluation = self.evaluate(state)
+        if evaluation.ownership is not None:
+            own = np.asarray(evaluation.ownership[0], np.float64)
+            return (own if state.to_play == BLACK else -own), "network"
+        return playout_ownership(state, OWNERSHIP_PLAYOUTS, self.options.seed), "random playouts"
+
+
+def _no_early_pass(state: GameState, decision: Decision) -> Decision:
+    """Play the best other move instead of passing before ``NO_PASS_BEFORE`` of the
+    board's points have been played: a pass there (e.g. answering a GUI user's
+    pass to win on the Tromp-Taylor count of an unfinished board) is never what
+    the user wants."""
+    n2 = state.size * state.size
+    if decision.action != n2 or decision.resign or state.move_number >= NO_PASS_BEFORE * n2:
+        return decision
+    others = [c.action for c in decision.search.children if c.action != n2]
+    if others:
+        decision.action = others[0]
+    return decision
+
+
+def _warm_up(evaluator) -> None:
+    """Compile (or load from Numba's cache) the search and playout kernels, and run
+    the network once, so the first real move is not slow."""
+    state = GameState(9)
+    Search(state, evaluator, SearchConfig(batch_size=4)).run(visits=8)
+    playout_ownership(state, 1)

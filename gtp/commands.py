@@ -1,0 +1,119 @@
+"""`goagent gtp`: the command-line entry of the GTP engine (for Sabaki, Lizzie, GoGui).
+
+``register(subparsers)`` adds the subcommand and its help; the handler checks
+the flags, then hands over to ``gtp.server.run_stdio``.  Nothing heavy is
+imported here, so ``goagent --help`` and the engine's handshake stay fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from gtp.options import DEFAULT_SECONDS, DEFAULT_VISITS, EngineOptions
+
+DESCRIPTION = """\
+Speak GTP version 2 on stdin/stdout, for Go GUIs (Sabaki, Lizzie, GoGui) and
+match tools (gogui-twogtp). In Sabaki: Engines > Manage Engines > Add, path =
+the goagent program, arguments = "gtp" plus any flags below.
+
+Besides the standard commands it offers lz-analyze and kata-analyze (live
+analysis: Sabaki's Analyze button), lz-/kata-genmove_analyze, kgs-time_settings,
+kgs-genmove_cleanup and GoGui analyze commands (policy heat map, ownership).
+stdout carries only protocol responses; logs go to stderr.
+"""
+
+
+def _probability(text: str) -> float:
+    value = float(text)
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError("must be at least 0 and below 1 (e.g. 0.05)")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be a positive integer")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError("must be a positive number")
+    return value
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--model",
+        default="default",
+        metavar="M",
+        help="the network: 'default' (the one shipped with goagent; without one, random playouts), "
+        "a checkpoint path, or 'playouts' (no network: fast to start, weak). Default: default",
+    )
+    limit = parser.add_mutually_exclusive_group()
+    limit.add_argument(
+        "--visits",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="search visits per move (more is stronger and slower). "
+        f"Default without --seconds: {DEFAULT_VISITS} visits, at most {DEFAULT_SECONDS:g} s a move",
+    )
+    limit.add_argument(
+        "--seconds",
+        type=_positive_float,
+        default=None,
+        metavar="S",
+        help="think this many seconds per move instead of a visit count",
+    )
+    parser.add_argument(
+        "--threads",
+        type=_positive_int,
+        default=None,
+        metavar="T",
+        help="CPU threads for network evaluation (torch). Default: torch's choice",
+    )
+    parser.add_argument(
+        "--resign",
+        type=_probability,
+        default=0.05,
+        metavar="R",
+        help="resign when the win rate has stayed below R for a few moves (never in the "
+        "first quarter of the game, nor early as White in handicap games); 0 never resigns. Default: 0.05",
+    )
+    parser.add_argument("--seed", type=int, default=0, metavar="N", help="random seed. Default: 0")
+    parser.epilog = (
+        "GTP time settings (time_settings, kgs-time_settings, time_left) replace\n"
+        "--visits/--seconds with a time budget per move. `goagent -v gtp` logs more\n"
+        "(to stderr)."
+    )
+
+
+def cmd_gtp(args) -> int:
+    if args.model not in ("default", "playouts") and not os.path.isfile(args.model):
+        raise ValueError(f"--model: no such checkpoint file: {args.model}")
+    from gtp.server import run_stdio
+
+    options = EngineOptions(
+        model=args.model,
+        visits=args.visits,
+        seconds=args.seconds,
+        threads=args.threads,
+        resign=args.resign,
+        seed=args.seed,
+    )
+    return run_stdio(options)
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "gtp",
+        help="run as a GTP engine for Sabaki, Lizzie, GoGui (stdin/stdout)",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_arguments(parser)
+    parser.set_defaults(func=cmd_gtp)

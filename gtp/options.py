@@ -1,0 +1,33 @@
+"""Settings of ``goagent gtp`` (light: read before anything heavy is imported)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DEFAULT_VISITS = 800  # per move when neither --visits nor --seconds is given ...
+DEFAULT_SECONDS = 10.0  # ... and at most this long
+MAX_ANALYSIS_VISITS = 20_000  # analysis stops growing the tree here: ~50 kB a node mid-game
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """Command-line settings of ``goagent gtp``."""
+
+    model: str = "default"  # "default", a checkpoint path, or "playouts"
+    visits: int | None = None  # per move
+    seconds: float | None = None  # per move
+    threads: int | None = None  # torch CPU threads for the network
+    resign: float = 0.05  # resign below this win rate (0: never)
+    seed: int = 0
+    playouts: int = 2  # random playouts per leaf for the network-free evaluator
+
+    def limits(self) -> tuple[int | None, float | None]:
+        """(visits, seconds) per move: the flags, or the defaults when neither is given."""
+        if self.visits is None and self.seconds is None:
+            return DEFAULT_VISITS, DEFAULT_SECONDS
+        return self.visits, self.seconds
+
+    @property
+    def resign_value(self) -> float:
+        """The resign threshold as a value in [-1, 1] (-1: never)."""
+        return 2.0 * self.resign - 1.0 if self.resign > 0 else -1.0
