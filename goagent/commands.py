@@ -78,7 +78,9 @@ def cmd_sl_eval(args) -> int:
     from goagent.train import evaluate_games
 
     model = str(DEFAULT_WEIGHTS) if args.model == "default" else args.model
-    result = evaluate_games(model, args.sources, args.max_games, args.batch)
+    result = evaluate_games(
+        model, args.sources, args.max_games, args.batch, validation_percent=args.validation_only
+    )
     if args.json:
         print(json.dumps(result))
     else:
@@ -87,6 +89,14 @@ def cmd_sl_eval(args) -> int:
             f"top-1 accuracy {100 * result['top1']:.1f}%, top-5 {100 * result['top5']:.1f}%, "
             f"value loss (MSE) {result['value_loss']:.3f}"
         )
+    return 0
+
+
+def cmd_sl_export(args) -> int:
+    from goagent.train import export_weights
+
+    info = export_weights(args.checkpoint, args.out)
+    print(f"wrote {args.out}: step {info['step']}, {info['bytes'] / 1e6:.1f} MB")
     return 0
 
 
@@ -158,7 +168,24 @@ def _register_sl(subparsers) -> None:
     ev.add_argument("--max-games", type=int, default=None, help="stop after this many games")
     ev.add_argument("--batch", type=int, default=256, help="positions per forward pass")
     ev.add_argument("--json", action="store_true", help="print JSON with keys top1, top5, positions, games")
+    ev.add_argument(
+        "--validation-only",
+        type=float,
+        default=None,
+        metavar="PERCENT",
+        help="only the games `sl prepare --val-percent PERCENT` held out (never trained on)",
+    )
     ev.set_defaults(func=cmd_sl_eval)
+
+    ex = sl_sub.add_parser(
+        "export",
+        help="copy a checkpoint's network without optimizer state (for shipping)",
+        description="Write the network of CHECKPOINT to --out without optimizer state, e.g. to ship it "
+        "as goagent/weights/default.pt.",
+    )
+    ex.add_argument("checkpoint", help="a training checkpoint, e.g. RUN/checkpoint.pt")
+    ex.add_argument("--out", required=True, help="where to write the network")
+    ex.set_defaults(func=cmd_sl_export)
 
 
 def cmd_play(args) -> int:

@@ -29,7 +29,7 @@ import torch.nn.functional as F
 
 from goagent import features
 from goagent.config import TrainConfig, dump_toml, model_preset, to_dict
-from goagent.data import PositionTable
+from goagent.data import PositionTable, is_validation
 from goagent.network import CheckpointError, NetOutput, build_model, load_checkpoint, save_checkpoint
 
 log = logging.getLogger(__name__)
@@ -255,7 +255,12 @@ def default_config(**overrides) -> TrainConfig:
 
 @torch.no_grad()
 def evaluate_games(
-    model_path: str, sources: list[str], max_games: int | None = None, batch: int = 256, progress: bool = True
+    model_path: str,
+    sources: list[str],
+    max_games: int | None = None,
+    batch: int = 256,
+    progress: bool = True,
+    validation_percent: float | None = None,
 ) -> dict:
     """Top-1/top-5 move prediction and value loss over every move of the games in ``sources``."""
     from tqdm import tqdm
@@ -291,6 +296,8 @@ def evaluate_games(
     for record in read_records(sources, skipped):
         if max_games is not None and totals["games"] >= max_games:
             break
+        if validation_percent is not None and not is_validation(record.source, validation_percent):
+            continue  # keep only the games `sl prepare` held out with this percentage
         try:
             state = record.to_state(0)
             winner = record.winner
@@ -318,3 +325,18 @@ def evaluate_games(
         "value_loss": totals["value_loss"] / max(1, totals["value_positions"]),
         "skipped": len(skipped),
     }
+
+
+def export_weights(source: str, destination: str) -> dict:
+    """Write ``source``'s network without optimizer state (what ships in goagent/weights/)."""
+    ckpt = load_checkpoint(source, expected_feature_version=features.FEATURE_VERSION)
+    save_checkpoint(
+        destination,
+        ckpt.model,
+        feature_version=ckpt.feature_version,
+        step=ckpt.step,
+        train_config=ckpt.train_config,
+        data_description=ckpt.data_description,
+        extra=ckpt.extra,
+    )
+    return {"step": ckpt.step, "bytes": os.path.getsize(destination)}
