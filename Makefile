@@ -16,7 +16,7 @@ install: $(BIN)/python
 	$(BIN)/goagent --help
 
 test: $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,pettingzoo]'
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
