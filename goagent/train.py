@@ -7,7 +7,8 @@ counted), SGD with Nesterov momentum or AdamW, linear warm-up then cosine
 decay, gradient clipping, bf16 autocast on GPU.  Everything about a run lives
 in ``RUN/``: ``config.toml`` (the resolved config), ``checkpoint.pt`` (written
 atomically every ``checkpoint_every`` steps and at the end; a restarted run
-resumes from it), ``metrics.jsonl`` (one JSON object per line) and, via
+resumes from it), ``metrics.jsonl`` (one JSON object per line; also ``tensorboard/`` when
+TensorBoard is installed) and, via
 `goagent plot RUN`, ``curves.png``.
 
 `goagent sl eval` replays SGF games and reports top-1/top-5 accuracy and value
@@ -139,6 +140,15 @@ def _autocast(device: torch.device, cfg: TrainConfig):
     return torch.autocast(device.type, dtype=torch.bfloat16, enabled=enabled)
 
 
+def _tensorboard(run: str):
+    """A SummaryWriter into RUN/tensorboard when TensorBoard is installed, else None."""
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        return None
+    return SummaryWriter(os.path.join(run, "tensorboard"))
+
+
 def _append_metrics(run: str, record: dict) -> None:
     with open(os.path.join(run, "metrics.jsonl"), "a") as handle:
         handle.write(json.dumps(record) + "\n")
@@ -204,6 +214,7 @@ def train(cfg: TrainConfig, data: str, run: str, progress: bool = True) -> dict:
     window_count = 0
     started = time.perf_counter()
     samples_done = 0
+    board = _tensorboard(run)
     bar = tqdm(total=cfg.steps, initial=step, desc="train", unit="step", disable=not progress)
     while step < cfg.steps:
         rng = np.random.default_rng([cfg.seed, step])
@@ -234,6 +245,10 @@ def train(cfg: TrainConfig, data: str, run: str, progress: bool = True) -> dict:
                 last.update(validate(model, val_table, cfg, device))
             last["time"] = time.time()
             _append_metrics(run, last)
+            if board is not None:
+                for key, value in last.items():
+                    if key not in ("step", "time"):
+                        board.add_scalar(key, value, step)
             bar.set_postfix({k: f"{last[k]:.3f}" for k in ("policy_loss", "val_top1") if k in last})
         if step % cfg.checkpoint_every == 0 or step == cfg.steps:
             save_checkpoint(
@@ -246,6 +261,8 @@ def train(cfg: TrainConfig, data: str, run: str, progress: bool = True) -> dict:
                 data_description=description,
             )
     bar.close()
+    if board is not None:
+        board.close()
     return last
 
 
