@@ -89,12 +89,26 @@ class SearchConfig:
 class Node:
     """A position in the tree; edge statistics live in the parent's arrays."""
 
-    __slots__ = ("state", "legal", "actions", "P", "N", "W", "V", "children", "expanded", "terminal_value")
+    __slots__ = (
+        "state",
+        "legal",
+        "actions",
+        "P",
+        "N",
+        "W",
+        "V",
+        "S",
+        "children",
+        "expanded",
+        "terminal_value",
+        "terminal_score",
+    )
 
     def __init__(self, state: GameState):
         self.state = state
         self.expanded = False
         self.terminal_value: float | None = None
+        self.terminal_score = math.nan
         self.children: dict[int, Node] = {}
 
     def expand(self, legal: np.ndarray, priors: np.ndarray) -> None:
@@ -106,6 +120,7 @@ class Node:
         self.N = np.zeros(len(self.actions), np.float64)
         self.W = np.zeros(len(self.actions), np.float64)
         self.V = np.zeros(len(self.actions), np.float64)
+        self.S = np.zeros(len(self.actions), np.float64)  # summed score lead, parent's view (NaN: unknown)
         self.expanded = True
 
     @property
@@ -166,6 +181,7 @@ class ChildInfo:
     prior: float
     lcb: float
     pv: list[int] = field(default_factory=list)
+    score: float | None = None  # mean score lead for the side to move at the root (None: no score head)
 
 
 @dataclass
@@ -224,7 +240,8 @@ class Search:
             self.stats["eval_seconds"] += time.perf_counter() - start
             self.stats["batches"] += 1
             for j, i in enumerate(missing):
-                entry = (legals[j], ev.priors[j], float(ev.values[j]))
+                score = math.nan if ev.scores is None else float(ev.scores[j])
+                entry = (legals[j], ev.priors[j], float(ev.values[j]), score)
                 results[i] = entry
                 self.cache[keys[j]] = entry
                 if nodes[i] is self.root:
@@ -245,7 +262,7 @@ class Search:
             return
         if not root.expanded or self.root_eval is None:
             self.cache.pop(_history_key(root.state), None)  # re-evaluate for the root's outputs
-            legal, priors, _ = self._evaluate([root])[0]
+            legal, priors, _, _ = self._evaluate([root])[0]
             if not root.expanded:
                 root.expand(legal, priors)
         if self.config.noise_fraction > 0 and not self._noised:
@@ -279,17 +296,22 @@ class Search:
                 child = Node(state)
                 if state.is_over:
                     child.terminal_value = terminal_value(state)
+                    child.terminal_score = state.score() * (1 if state.to_play == BLACK else -1)
                 node.children[action] = child
             node = child
         return path, node
 
     @staticmethod
-    def _backup(path: list[tuple[Node, int]], value: float, undo_virtual: bool = True) -> None:
-        """``value`` is for the leaf's side to move; each edge stores its parent's view."""
+    def _backup(
+        path: list[tuple[Node, int]], value: float, score: float = math.nan, undo_virtual: bool = True
+    ):
+        """``value`` and ``score`` are for the leaf's side to move; each edge stores its parent's view."""
         for node, i in reversed(path):
             value = -value
+            score = -score
             node.N[i] += 1
             node.W[i] += value
+            node.S[i] += score
             if undo_virtual:
                 node.V[i] -= 1
 
@@ -306,7 +328,7 @@ class Search:
         while len(pending) < want and collisions <= want:
             path, leaf = self._descend()
             if leaf.terminal_value is not None:
-                self._backup(path, leaf.terminal_value)
+                self._backup(path, leaf.terminal_value, leaf.terminal_score)
                 want -= 1
                 continue
             if id(leaf) in seen:  # collision: this leaf already waits in the batch
@@ -319,16 +341,16 @@ class Search:
         return pending
 
     def finish(
-        self, path: list[tuple[Node, int]], leaf: Node, entry: tuple[np.ndarray, np.ndarray, float]
+        self, path: list[tuple[Node, int]], leaf: Node, entry: tuple[np.ndarray, np.ndarray, float, float]
     ) -> None:
         """Expand ``leaf`` with ``(legal, priors, value)`` and back the value up the path."""
-        legal, priors, value = entry
+        legal, priors, value, score = entry
         if not leaf.expanded:
             leaf.expand(legal, priors)
             if leaf is self.root and self.config.noise_fraction > 0 and not self._noised:
                 self._add_noise(leaf)
                 self._noised = True
-        self._backup(path, value)
+        self._backup(path, value, score)
 
     def noise_root(self) -> None:
         """Add Dirichlet noise to an already expanded root (after tree reuse), once."""
@@ -340,8 +362,8 @@ class Search:
         """The cached ``(legal, priors, value)`` of a leaf's position, or None."""
         return self.cache.get(_history_key(leaf.state))
 
-    def store(self, leaf: Node, legal: np.ndarray, priors: np.ndarray, value: float):
-        entry = (legal, priors, float(value))
+    def store(self, leaf: Node, legal: np.ndarray, priors: np.ndarray, value: float, score: float = math.nan):
+        entry = (legal, priors, float(value), float(score))
         self.cache[_history_key(leaf.state)] = entry
         while len(self.cache) > self.config.cache_size:
             self.cache.popitem(last=False)
@@ -404,7 +426,9 @@ class Search:
                 lcb = q - 2.0 / math.sqrt(n) if n else -2.0
                 action = int(root.actions[i])
                 pv = self.principal_variation(root, action) if n else [action]
-                children.append(ChildInfo(action, int(n), float(q), float(root.P[i]), float(lcb), pv))
+                score = root.S[i] / n if n else math.nan
+                score = None if math.isnan(score) else float(score)
+                children.append(ChildInfo(action, int(n), float(q), float(root.P[i]), float(lcb), pv, score))
         value = root.terminal_value if root.terminal_value is not None else root.q()
         ev = self.root_eval
         return SearchResult(

@@ -144,10 +144,10 @@ def kata_line(result, request: AnalyzeRequest, size: int, ownership=None) -> str
     """One ``kata-analyze`` update (float win rates), or None if empty.
 
     ``ownership``: n*n values in [-1, 1] for the side to move, appended when
-    the request asked for it.  ``scoreLead`` is the root evaluation's score
-    for the side to move (the search does not keep one per move).
+    the request asked for it.  ``scoreLead`` is each move's mean score lead
+    over its search (the root's own estimate for a move not yet visited), for
+    the side to move; absent when the network has no score head.
     """
-    score = result.score
     segments = []
     for order, child in enumerate(candidates(result, request, size)):
         fields = [
@@ -156,6 +156,7 @@ def kata_line(result, request: AnalyzeRequest, size: int, ownership=None) -> str
             f"utility {child.value:.6f}",
             f"winrate {_winrate(child.value):.6f}",
         ]
+        score = child.score if child.score is not None else result.score
         if score is not None:
             fields.append(f"scoreMean {score:.3f} scoreLead {score:.3f}")
         fields += [

@@ -199,7 +199,8 @@ def play_games(
         if requests:
             ev = evaluator.evaluate([r[2].state for r in requests], [r[3] for r in requests])
             for j, (game, path, leaf, legal) in enumerate(requests):
-                entry = game.search.store(leaf, legal, ev.priors[j], float(ev.values[j]))
+                score = float("nan") if ev.scores is None else float(ev.scores[j])
+                entry = game.search.store(leaf, legal, ev.priors[j], float(ev.values[j]), score)
                 game.search.finish(path, leaf, entry)
         still = []
         for game in active:

@@ -167,3 +167,17 @@ def test_terminal_positions_are_scored():
     state.pass_move()
     result = Search(state, ScoreEvaluator()).run(visits=10)
     assert result.value == -1.0  # empty board: White wins by komi, Black to move
+
+
+def test_children_report_mean_score_leads():
+    class WithScores(ScoreEvaluator):
+        def evaluate(self, states, legal):
+            ev = super().evaluate(states, legal)
+            scores = np.array([s.score() * (1 if s.to_play == BLACK else -1) for s in states], np.float32)
+            return Evaluation(ev.priors, ev.values, None, scores)
+
+    state = position([". X X . .", "X O O X .", ". X . . .", ". . . . .", ". . . . ."])
+    result = Search(state, WithScores(), SearchConfig(batch_size=4)).run(visits=200)
+    best = result.best
+    assert best.score is not None and best.score > 0  # Black, to move, leads after capturing
+    assert Search(state, ScoreEvaluator()).run(visits=20).best.score is None  # no score head
