@@ -14,8 +14,9 @@ and writes shards of a compact position encoding:
 
 Feature planes are rebuilt from these when training (``goagent.features``);
 a position's history is the rows before it in the same game.  Games go to
-``train`` or ``val`` by a hash of their source name, so the split is by game
-and the same on every run.  Start reading at ``prepare``.
+``train`` or ``val`` by a hash of their source name without its folder
+(``split_key``), so the split is by game and the same on every run and on
+every machine, wherever the corpus lies.  Start reading at ``prepare``.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from multiprocessing import Pool
 import numpy as np
 
 from goagent.coords import BLACK, WHITE
-from goagent.sgf import GameRecord, SGFError, iter_sources, read_sgf
+from goagent.sgf import ARCHIVE_SUFFIXES, GameRecord, SGFError, iter_sources, read_sgf
 
 log = logging.getLogger(__name__)
 
@@ -65,9 +66,24 @@ def rank_value(rank: str) -> float | None:
     return 9.5 + number / 10  # 'p': professionals rank above amateur 9d
 
 
+def split_key(source: str) -> str:
+    """The part of a source name that names the game wherever the corpus lies.
+
+    ``/any/folder/KGS-2001.tar.gz:KGS2001/a.sgf`` -> ``KGS-2001.tar.gz:KGS2001/a.sgf``
+    (archive file name and member), ``/any/folder/a.sgf`` -> ``a.sgf``.
+    """
+    lowered = source.lower()
+    for suffix in ARCHIVE_SUFFIXES:
+        at = lowered.find(suffix + ":")
+        if at >= 0:
+            archive_end = at + len(suffix)
+            return os.path.basename(source[:archive_end]) + source[archive_end:]
+    return os.path.basename(source)
+
+
 def is_validation(source: str, val_percent: float) -> bool:
-    """Deterministic by-game split from the record's source name."""
-    return (zlib.crc32(source.encode()) % 10_000) < val_percent * 100
+    """Deterministic by-game split from the record's source name (see ``split_key``)."""
+    return (zlib.crc32(split_key(source).encode()) % 10_000) < val_percent * 100
 
 
 def _skip_reason(record: GameRecord, flt: PrepareFilter) -> str | None:

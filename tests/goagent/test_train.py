@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from goagent.config import TrainConfig
-from goagent.data import PositionTable, PrepareFilter, prepare, rank_value
+from goagent.data import PositionTable, PrepareFilter, is_validation, prepare, rank_value, split_key
 from goagent.network import load_checkpoint
 from goagent.train import evaluate_games, losses, train
 
@@ -60,22 +60,33 @@ def test_rank_values_order():
     assert rank_value("?") is None
 
 
+def test_split_does_not_depend_on_where_the_corpus_lies():
+    assert split_key("/a/b/KGS-2001.tar.gz:KGS2001/x.sgf") == "KGS-2001.tar.gz:KGS2001/x.sgf"
+    assert split_key("../shared/data/KGS-2001.tar.gz:KGS2001/x.sgf") == "KGS-2001.tar.gz:KGS2001/x.sgf"
+    assert split_key("/tmp/games.zip:deep/y.sgf") == "games.zip:deep/y.sgf"
+    assert split_key("/tmp/pytest-7/sgf/g1.sgf") == split_key("g1.sgf") == "g1.sgf"
+    names = [f"game-{i}.sgf" for i in range(2_000)]
+    held_out = [is_validation(f"/one/place/{n}", 10) for n in names]
+    assert held_out == [is_validation(f"../another/{n}", 10) for n in names]
+    assert 150 < sum(held_out) < 250  # about 10%
+
+
 def test_prepare_reports_skips_and_splits_by_game(sgf_folder, tmp_path):
     out = tmp_path / "data"
     summary = prepare(
         [str(sgf_folder)],
         str(out),
-        PrepareFilter(board_size=9, min_moves=10, val_percent=34),
+        PrepareFilter(board_size=9, min_moves=10, val_percent=15),
         workers=1,
         progress=False,
     )
-    assert summary["games"]["train"] + summary["games"]["val"] == 3
+    assert summary["games"] == {"train": 2, "val": 1}  # g1.sgf hashes into the 15% held out
     assert summary["skipped"] == {"board size 13": 1, "illegal move": 1, "unreadable SGF": 1}
     assert json.loads((out / "summary.json").read_text())["skipped"] == summary["skipped"]
     again = prepare(
         [str(sgf_folder)],
         str(tmp_path / "again"),
-        PrepareFilter(board_size=9, min_moves=10, val_percent=34),
+        PrepareFilter(board_size=9, min_moves=10, val_percent=15),
         workers=1,
         progress=False,
     )
@@ -116,7 +127,7 @@ def test_train_evaluate_resume_and_memorise(sgf_folder, tmp_path):
     prepare(
         [str(sgf_folder)],
         str(data),
-        PrepareFilter(board_size=9, min_moves=10, val_percent=34),
+        PrepareFilter(board_size=9, min_moves=10, val_percent=15),
         workers=1,
         progress=False,
     )
