@@ -159,10 +159,6 @@ def _select(P, N, W, V, c_puct, fpu_reduction, virtual_loss):
     return best
 
 
-def _history_key(state: GameState) -> tuple:
-    return state.history_key()
-
-
 def terminal_value(state: GameState) -> float:
     """+1/-1/0 for the side to move of a finished game, by Tromp-Taylor score."""
     winner = state.winner()
@@ -225,7 +221,7 @@ class Search:
         results: list = [None] * len(nodes)
         missing, keys, legals = [], [], []
         for i, node in enumerate(nodes):
-            key = _history_key(node.state)
+            key = node.state.history_key()
             hit = self.cache.get(key)
             if hit is not None:
                 self.cache.move_to_end(key)
@@ -261,7 +257,7 @@ class Search:
             root.terminal_value = terminal_value(root.state)
             return
         if not root.expanded or self.root_eval is None:
-            self.cache.pop(_history_key(root.state), None)  # re-evaluate for the root's outputs
+            self.cache.pop(root.state.history_key(), None)  # re-evaluate for the root's outputs
             legal, priors, _, _ = self._evaluate([root])[0]
             if not root.expanded:
                 root.expand(legal, priors)
@@ -360,11 +356,11 @@ class Search:
 
     def cached(self, leaf: Node):
         """The cached ``(legal, priors, value)`` of a leaf's position, or None."""
-        return self.cache.get(_history_key(leaf.state))
+        return self.cache.get(leaf.state.history_key())
 
     def store(self, leaf: Node, legal: np.ndarray, priors: np.ndarray, value: float, score: float = math.nan):
         entry = (legal, priors, float(value), float(score))
-        self.cache[_history_key(leaf.state)] = entry
+        self.cache[leaf.state.history_key()] = entry
         while len(self.cache) > self.config.cache_size:
             self.cache.popitem(last=False)
         return entry
@@ -465,7 +461,7 @@ class Search:
             node = node.children.get(move.action)
             if node is None:
                 break
-        if node is None or _history_key(node.state) != _history_key(state):
+        if node is None or node.state.history_key() != state.history_key():
             node = Node(state.copy())
         self.root = node
         self.root_eval = None
