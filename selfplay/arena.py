@@ -165,6 +165,16 @@ def opening_for(settings: MatchSettings, pair: int, file_openings: list[list[int
     return random_opening(settings.size, int(count), settings.seed * 1_000_003 + pair)
 
 
+def _jobs(a: PlayerSpec, b: PlayerSpec, settings: MatchSettings, file_openings):
+    """``(index, a, b, settings, opening)`` per game; both games of a pair share one opening,
+    sampled once."""
+    opening: list[int] = []
+    for i in range(settings.games):
+        if i % 2 == 0:
+            opening = opening_for(settings, i // 2, file_openings)
+        yield i, a, b, settings, opening
+
+
 # --- one game ---------------------------------------------------------------------
 
 
@@ -270,7 +280,7 @@ def run_match(a: PlayerSpec, b: PlayerSpec, settings: MatchSettings, progress=sy
     file_openings = None
     if not settings.openings.startswith("random-"):
         file_openings = load_openings(settings.openings, settings.size)
-    jobs = ((i, a, b, settings, opening_for(settings, i // 2, file_openings)) for i in range(settings.games))
+    jobs = _jobs(a, b, settings, file_openings)
     match = MatchResult(a.name, b.name)
     start = time.time()
     threads = max(1, (os.cpu_count() or 1) // max(1, settings.parallel))
