@@ -140,6 +140,23 @@ def _autocast(device: torch.device, cfg: TrainConfig):
     return torch.autocast(device.type, dtype=torch.bfloat16, enabled=enabled)
 
 
+def train_step(model, optimizer, batch: dict, cfg: TrainConfig, step: int, device: torch.device) -> dict:
+    """One optimizer step on ``batch`` at the learning rate of ``step``; returns the loss
+    terms and the gradient norm (before clipping) as floats."""
+    for group in optimizer.param_groups:
+        group["lr"] = learning_rate(cfg, step)
+    with _autocast(device, cfg):
+        out = model(batch["planes"])
+    terms = losses(out, batch, cfg)
+    optimizer.zero_grad(set_to_none=True)
+    terms["loss"].backward()
+    grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+    optimizer.step()
+    result = {key: value.item() for key, value in terms.items()}
+    result["grad_norm"] = float(grad_norm)
+    return result
+
+
 def _tensorboard(run: str):
     """A SummaryWriter into RUN/tensorboard when TensorBoard is installed, else None."""
     try:
@@ -220,21 +237,12 @@ def train(cfg: TrainConfig, data: str, run: str, progress: bool = True) -> dict:
         rng = np.random.default_rng([cfg.seed, step])
         indices = rng.integers(0, len(train_table), cfg.batch)
         batch = to_tensors(train_table.batch(indices, rng if cfg.symmetries else None), device)
-        for group in optimizer.param_groups:
-            group["lr"] = learning_rate(cfg, step)
-        with _autocast(device, cfg):
-            out = model(batch["planes"])
-        terms = losses(out, batch, cfg)
-        optimizer.zero_grad(set_to_none=True)
-        terms["loss"].backward()
-        grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-        optimizer.step()
+        terms = train_step(model, optimizer, batch, cfg, step, device)
         step += 1
         samples_done += cfg.batch
         bar.update()
         for key, value in terms.items():
-            window[key] = window.get(key, 0.0) + value.item()
-        window["grad_norm"] = window.get("grad_norm", 0.0) + float(grad_norm)
+            window[key] = window.get(key, 0.0) + value
         window_count += 1
         if step % cfg.log_every == 0 or step == cfg.steps:
             elapsed = time.perf_counter() - started

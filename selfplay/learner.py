@@ -88,10 +88,8 @@ class ReplayWindow:
 
 def train_candidate(init_path: str, out_path: str, window: ReplayWindow, cfg, seed: int, extra=None) -> dict:
     """Train ``init_path``'s network for ``cfg.steps`` on ``window``; writes ``out_path`` atomically."""
-    import torch
-
     from goagent.network import load_checkpoint, save_checkpoint
-    from goagent.train import learning_rate, losses, make_optimizer, pick_device, to_tensors
+    from goagent.train import make_optimizer, pick_device, to_tensors, train_step
 
     device = pick_device(cfg.device)
     model = (
@@ -102,16 +100,8 @@ def train_candidate(init_path: str, out_path: str, window: ReplayWindow, cfg, se
     for step in range(cfg.steps):
         rng = np.random.default_rng([seed, step])
         batch = to_tensors(window.batch(rng.integers(0, len(window), cfg.batch), rng), device)
-        for group in optimizer.param_groups:
-            group["lr"] = learning_rate(cfg, step)
-        out = model(batch["planes"])
-        terms = losses(out, batch, cfg)
-        optimizer.zero_grad(set_to_none=True)
-        terms["loss"].backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-        optimizer.step()
-        for key, value in terms.items():
-            sums[key] = sums.get(key, 0.0) + value.item()
+        for key, value in train_step(model, optimizer, batch, cfg, step, device).items():
+            sums[key] = sums.get(key, 0.0) + value
     save_checkpoint(
         out_path,
         model,
