@@ -119,7 +119,6 @@ def generate(
         else:
             _generate_local(best, sp, missing, out, seed)
     elapsed = time.time() - start
-    _write_resign_summary(out)
     return _generation_stats(out, len(missing), elapsed)
 
 
@@ -147,23 +146,26 @@ def _generate_local(best: str, sp, missing: list[int], out: str, seed: int) -> N
 
 
 def _generation_stats(out: str, played: int, elapsed: float) -> dict:
+    """Games, positions, throughput and the false-resignation rate of a generation, read
+    from every game on disk (one pass), so a resumed generation counts all its games.
+
+    A false resignation is a no-resign game where the side that would have resigned
+    went on to win."""
     import glob
 
     import numpy as np
 
-    positions, false_resigns, checked = 0, 0, 0
+    positions = false_resigns = checked = 0
     for path in glob.glob(os.path.join(out, "game-*.npz")):
         with np.load(path, allow_pickle=False) as data:
             positions += len(data["to_play"])
+            if bool(data["resign_checked"]):
+                checked += 1
+                false_resigns += bool(data["false_resign"])
     stats = {"games": len(done_game_ids(out)), "positions": positions, "games_played_now": played}
     if played and elapsed > 0:
         stats["games_per_hour"] = played * 3600 / elapsed
         stats["positions_per_s"] = positions * played / max(1, stats["games"]) / elapsed
-    summary_path = os.path.join(out, "resign.json")
-    if os.path.exists(summary_path):
-        with open(summary_path) as handle:
-            data = json.load(handle)
-        false_resigns, checked = data.get("false", 0), data.get("checked", 0)
     if checked:
         stats["false_resign_rate"] = false_resigns / checked
     return stats
@@ -270,26 +272,6 @@ def run_loop(
         run.write_json(run.path("state.json"), state)
         log.info("generation %d: %s", g, record)
         done += 1
-
-
-def _write_resign_summary(out: str) -> None:
-    """Count false resignations among the generation's no-resign games: games where
-    the side that would have resigned went on to win."""
-    import glob
-
-    import numpy as np
-
-    checked = false = 0
-    for path in glob.glob(os.path.join(out, "game-*.npz")):
-        with np.load(path, allow_pickle=False) as data:
-            if "resign_checked" in data.files and bool(data["resign_checked"]):
-                checked += 1
-                false += bool(data["false_resign"])
-    path = os.path.join(out, "resign.json")
-    tmp = path + ".tmp"
-    with open(tmp, "w") as handle:
-        json.dump({"checked": checked, "false": false}, handle)
-    os.replace(tmp, path)
 
 
 def resolve_config(config: str, overrides: list[str]) -> LoopConfig:
