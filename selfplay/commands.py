@@ -137,13 +137,25 @@ def _register_selfplay(subparsers) -> None:
         "available one by one for people who schedule them themselves.",
     )
     steps = sp.add_subparsers(dest="selfplay_command", metavar="STEP", required=True)
-    for name, text in (
-        ("loop", "repeat generate, train, gate, promote"),
-        ("generate", "play the current generation's self-play games"),
-        ("train", "train the current generation's candidate on the replay window"),
-        ("gate", "match the candidate against the best network"),
+    for name, text, more in (
+        (
+            "loop",
+            "repeat generate, train, gate, promote",
+            "Runs until stopped (Ctrl-C stops cleanly) or for --generations. Everything lives in "
+            "RUN: config.toml, models/gen-NNNN.pt (every promoted network), games/ (SGF and "
+            "training examples), metrics.jsonl (draw it with `goagent plot RUN`). Run the same "
+            "command again to resume. Example: goagent selfplay loop --run runs/9x9",
+        ),
+        ("generate", "play the current generation's self-play games", ""),
+        ("train", "train the current generation's candidate on the replay window", ""),
+        ("gate", "match the candidate against the best network", ""),
     ):
-        p = steps.add_parser(name, help=text, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        p = steps.add_parser(
+            name,
+            help=text,
+            description=f"{text[0].upper()}{text[1:]}. {more}".strip(),
+            formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        )
         p.add_argument("--run", required=True, help="run folder (created, or resumed)")
         p.add_argument("--config", default="9x9", help="tiny, 9x9, 13x13, 19x19 or a .toml file")
         p.add_argument("--init", default=None, help="start from this checkpoint (e.g. the shipped network)")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import glob
 import logging
 import os
+import sys
 
 import numpy as np
 
@@ -86,8 +87,12 @@ class ReplayWindow:
         }
 
 
-def train_candidate(init_path: str, out_path: str, window: ReplayWindow, cfg, seed: int, extra=None) -> dict:
+def train_candidate(
+    init_path: str, out_path: str, window: ReplayWindow, cfg, seed: int, extra=None, progress: bool = True
+) -> dict:
     """Train ``init_path``'s network for ``cfg.steps`` on ``window``; writes ``out_path`` atomically."""
+    from tqdm import tqdm
+
     from goagent.network import load_checkpoint, save_checkpoint
     from goagent.train import make_optimizer, pick_device, to_tensors, train_step
 
@@ -97,7 +102,7 @@ def train_candidate(init_path: str, out_path: str, window: ReplayWindow, cfg, se
     )
     optimizer = make_optimizer(cfg, model)
     sums: dict[str, float] = {}
-    for step in range(cfg.steps):
+    for step in tqdm(range(cfg.steps), desc="train", unit=" steps", file=sys.stderr, disable=not progress):
         rng = np.random.default_rng([seed, step])
         batch = to_tensors(window.batch(rng.integers(0, len(window), cfg.batch), rng), device)
         for key, value in train_step(model, optimizer, batch, cfg, step, device).items():

@@ -27,11 +27,14 @@ import logging
 import multiprocessing
 import os
 import shutil
+import sys
+import threading
 import time
 
 from goagent import features
 from goagent.config import dump_toml, model_preset, to_dict
 from selfplay.config import LoopConfig
+from selfplay.ratings import bounded_elo
 from selfplay.worker import done_game_ids
 
 log = logging.getLogger(__name__)
@@ -112,14 +115,43 @@ def generate(
     start = time.time()
     seed = cfg.seed * 7919 + generation
     if missing:
-        if ray_address:
-            from selfplay.distributed import generate_with_ray
+        with _GameProgress(out, sp.games_per_generation, f"generation {generation}"):
+            if ray_address:
+                from selfplay.distributed import generate_with_ray
 
-            generate_with_ray(ray_address, best, sp, missing, out, seed)
-        else:
-            _generate_local(best, sp, missing, out, seed)
+                generate_with_ray(ray_address, best, sp, missing, out, seed)
+            else:
+                _generate_local(best, sp, missing, out, seed)
     elapsed = time.time() - start
     return _generation_stats(out, len(missing), elapsed)
+
+
+class _GameProgress:
+    """A progress bar of the generation's finished games, fed by watching the folder
+    (the same for local processes and Ray actors, and right after a resume)."""
+
+    def __init__(self, folder: str, total: int, label: str, every: float = 2.0):
+        self.folder, self.total, self.label, self.every = folder, total, label, every
+        self.stop = threading.Event()
+
+    def _watch(self) -> None:
+        from tqdm import tqdm
+
+        with tqdm(total=self.total, desc=self.label, unit=" games", file=sys.stderr) as bar:
+            while True:
+                stopping = self.stop.wait(self.every)
+                bar.update(len(done_game_ids(self.folder)) - bar.n)
+                if stopping:
+                    return
+
+    def __enter__(self):
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        self.thread.join()
 
 
 def _remove_partial_files(folder: str) -> None:
@@ -203,11 +235,12 @@ def gate(run: RunDir, cfg: LoopConfig, generation: int, best: str) -> dict:
         openings="random-2",
         sprt=cfg.gate.sprt,
         seed=cfg.seed + generation,
-        parallel=1,
+        parallel=min(cfg.gate.games, os.cpu_count() or 1),
     )
     a = PlayerSpec(run.candidate(generation), visits=cfg.gate.visits, resign=-1.0)
     b = PlayerSpec(best, visits=cfg.gate.visits, resign=-1.0)
-    summary = run_match(a, b, settings, progress=None).summary()
+    print(f"gate {generation}: candidate against {os.path.basename(best)}", file=sys.stderr)
+    summary = run_match(a, b, settings).summary()
     summary["promoted"] = summary["score"] >= cfg.gate.threshold
     summary.pop("results", None)
     run.write_json(path, summary)
@@ -248,9 +281,9 @@ def run_loop(
         train_metrics = train(run, cfg, g, previous) if not os.path.exists(run.candidate(g)) else {}
         gate_result = gate(run, cfg, g, best)
         promoted = gate_result["promoted"]
-        elo = state["elo"] + (
-            gate_result["elo"] if promoted and abs(gate_result["elo"]) != float("inf") else 0.0
-        )
+        # A clean sweep has infinite match Elo; count it as its finite bound instead of nothing.
+        gain = bounded_elo(gate_result["score"], gate_result["games"]) if promoted else 0.0
+        elo = state["elo"] + gain
         if promoted and not os.path.exists(run.model(g)):
             tmp = run.model(g) + ".tmp"
             shutil.copyfile(run.candidate(g), tmp)
@@ -271,7 +304,26 @@ def run_loop(
         state = {"generation": g + 1, "best": g if promoted else state["best"], "elo": elo}
         run.write_json(run.path("state.json"), state)
         log.info("generation %d: %s", g, record)
+        _report(record)
         done += 1
+
+
+def _report(record: dict) -> None:
+    """One line per generation on stderr, so a user sees the loop move without -v."""
+    train = record.get("train_policy_loss")
+    parts = [
+        f"generation {record['generation']}:",
+        f"{record.get('games_played_now', 0)} games",
+        f"({record['games_per_hour']:.0f}/h)" if "games_per_hour" in record else "",
+        f"train policy loss {train:.3f} value loss {record.get('train_value_loss', 0):.3f}"
+        if train is not None
+        else "",
+        f"gate score {100 * record['gate_score']:.0f}%",
+        "promoted" if record["promoted"] else "not promoted",
+        f"| best gen {record['best']}, Elo {record['elo']:+.0f}",
+        f"| {record['seconds'] / 60:.1f} min",
+    ]
+    print(" ".join(p for p in parts if p), file=sys.stderr, flush=True)
 
 
 def resolve_config(config: str, overrides: list[str]) -> LoopConfig:

@@ -37,6 +37,13 @@ def elo_from_score(score: float) -> float:
     return -400.0 * math.log10(1.0 / score - 1.0)
 
 
+def bounded_elo(score: float, games: int) -> float:
+    """Elo for a match score, finite for a clean sweep: the score is kept half a game
+    away from 0 and 1 (a 20-0 gate counts as 19.5-0.5, about +636 Elo)."""
+    margin = 0.5 / max(games, 1)
+    return elo_from_score(min(max(score, margin), 1.0 - margin))
+
+
 @dataclass(frozen=True)
 class EloEstimate:
     elo: float

@@ -7,6 +7,7 @@ import math
 import pytest
 
 from selfplay.ratings import (
+    bounded_elo,
     bradley_terry,
     elo_from_score,
     expected_score,
@@ -24,6 +25,12 @@ def test_elo_of_known_scores():
     assert elo_from_score(1.0) == math.inf and elo_from_score(0.0) == -math.inf
     for elo in (-300, -50, 0, 120, 400):
         assert elo_from_score(expected_score(elo)) == pytest.approx(elo)
+
+
+def test_bounded_elo_is_finite_for_sweeps_and_exact_otherwise():
+    assert bounded_elo(1.0, 20) == pytest.approx(elo_from_score(19.5 / 20))  # about +636
+    assert bounded_elo(0.0, 20) == pytest.approx(-bounded_elo(1.0, 20))
+    assert bounded_elo(0.7, 20) == elo_from_score(0.7)
 
 
 def test_match_interval_uses_trinomial_variance():
