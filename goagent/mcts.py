@@ -86,6 +86,33 @@ class SearchConfig:
     cache_size: int = 200_000
 
 
+@dataclass(frozen=True)
+class MoveRule:
+    """A restriction on the search (GTP ``avoid``/``allow``): for ``color``'s moves in the
+    first ``until_depth`` plies from the root (1: the root only), ``allow`` keeps only
+    ``actions``, otherwise ``actions`` are never searched."""
+
+    color: int
+    actions: frozenset[int]
+    until_depth: int
+    allow: bool = False
+
+
+def restrict_legal(legal: np.ndarray, rules: tuple[MoveRule, ...], color: int, depth: int) -> np.ndarray:
+    """``legal`` with the moves the rules exclude at ``depth`` (root: 0) taken out; passing
+    stays legal if nothing else would be."""
+    mask = legal
+    for rule in rules:
+        if rule.color != color or depth >= rule.until_depth:
+            continue
+        listed = np.zeros_like(legal)
+        listed[list(rule.actions)] = True
+        mask = mask & listed if rule.allow else mask & ~listed
+    if mask is not legal and not mask.any():
+        mask[-1] = True
+    return mask
+
+
 class Node:
     """A position in the tree; edge statistics live in the parent's arrays."""
 
@@ -212,7 +239,18 @@ class Search:
         self.cache: OrderedDict = OrderedDict()
         self.root_eval: Evaluation | None = None
         self._noised = False
+        self.rules: tuple[MoveRule, ...] = ()
         self.stats = {"batches": 0, "leaves": 0, "eval_seconds": 0.0}
+
+    def restrict(self, rules: tuple[MoveRule, ...] = ()) -> None:
+        """Search only what ``rules`` allow from now on; a tree grown under other rules
+        is dropped (its nodes were expanded with other moves)."""
+        rules = tuple(rules)
+        if rules != self.rules:
+            self.rules = rules
+            self.root = Node(self.root.state)
+            self.root_eval = None
+            self._noised = False
 
     # -- evaluation ------------------------------------------------------------
 
@@ -260,7 +298,7 @@ class Search:
             self.cache.pop(root.state.history_key(), None)  # re-evaluate for the root's outputs
             legal, priors, _, _ = self._evaluate([root])[0]
             if not root.expanded:
-                root.expand(legal, priors)
+                root.expand(restrict_legal(legal, self.rules, root.state.to_play, 0), priors)
         if self.config.noise_fraction > 0 and not self._noised:
             self._add_noise(root)
             self._noised = True
@@ -342,6 +380,8 @@ class Search:
         """Expand ``leaf`` with ``(legal, priors, value)`` and back the value up the path."""
         legal, priors, value, score = entry
         if not leaf.expanded:
+            if self.rules:
+                legal = restrict_legal(legal, self.rules, leaf.state.to_play, len(path))
             leaf.expand(legal, priors)
             if leaf is self.root and self.config.noise_fraction > 0 and not self._noised:
                 self._add_noise(leaf)
@@ -452,6 +492,12 @@ class Search:
         """Move the root to ``state`` (the root after one or more moves), keeping
         the matching subtree if there is one, else starting afresh."""
         node = self.root
+        if self.rules:  # rules count plies from the root: a subtree was grown under other depths
+            node = None if node.state.history_key() != state.history_key() else node
+            self.root = node or Node(state.copy())
+            self.root_eval = None
+            self._noised = False
+            return
         played = state.moves[len(node.state.moves) :]
         same_prefix = state.moves[: len(node.state.moves)] == node.state.moves
         for move in played if same_prefix else [None]:

@@ -23,7 +23,7 @@ import numpy as np
 
 from goagent.coords import BLACK, WHITE
 from goagent.game import GameState
-from goagent.mcts import Evaluator, Search, SearchConfig, SearchResult
+from goagent.mcts import Evaluator, MoveRule, Search, SearchConfig, SearchResult
 
 
 @dataclass(frozen=True)
@@ -129,11 +129,12 @@ class Player:
         self.low_values = 0
         self.last_value = None
 
-    def _search_for(self, state: GameState) -> Search:
+    def _search_for(self, state: GameState, rules: tuple[MoveRule, ...] = ()) -> Search:
         if self.search is None:
             self.search = Search(state, self.evaluator, self.config.search, seed=self.seed)
         else:
             self.search.advance(state)
+        self.search.restrict(rules)
         return self.search
 
     def analyze(
@@ -142,16 +143,24 @@ class Player:
         visits: int | None = None,
         seconds: float | None = None,
         callback: Callable[[Search], bool] | None = None,
+        rules: tuple[MoveRule, ...] = (),
     ) -> SearchResult:
         """Search ``state`` without choosing a move (hints and analysis).
 
-        ``callback`` is passed to ``Search.run`` (progress output, early stop)."""
-        return self._search_for(state).run(visits=visits, seconds=seconds, callback=callback)
+        ``callback`` is passed to ``Search.run`` (progress output, early stop);
+        ``rules`` restrict the moves searched (GTP avoid/allow)."""
+        return self._search_for(state, rules).run(visits=visits, seconds=seconds, callback=callback)
 
-    def decide(self, state: GameState, callback: Callable[[Search], bool] | None = None) -> Decision:
+    def decide(
+        self,
+        state: GameState,
+        callback: Callable[[Search], bool] | None = None,
+        rules: tuple[MoveRule, ...] = (),
+    ) -> Decision:
         """Search the position and choose a move (or resignation) for ``state.to_play``.
 
-        ``callback`` is passed to ``Search.run`` (progress output, early stop)."""
+        ``callback`` is passed to ``Search.run`` (progress output, early stop);
+        ``rules`` restrict the moves searched and so the move chosen."""
         cfg = self.config
         seconds = cfg.seconds
         visits = cfg.visits
@@ -160,7 +169,7 @@ class Player:
             visits = None
         if visits is None and seconds is None:
             visits = 400
-        search = self._search_for(state)
+        search = self._search_for(state, rules)
         result = search.run(visits=visits, seconds=seconds, callback=callback)
         action = self._choose(state, search, result)
         value = result.value

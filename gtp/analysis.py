@@ -2,8 +2,9 @@
 
 ``parse_request`` reads the arguments of ``lz-analyze`` / ``kata-analyze``
 and their ``*-genmove_analyze`` forms:
-``[color] [interval] [interval N] [minmoves N] [maxmoves N] [ownership true] ...``
-(interval in centiseconds, as Leela Zero and KataGo take it).
+``[color] [interval] [interval N] [minmoves N] [maxmoves N] [ownership true]
+[avoid|allow COLOR VERTICES UNTIL_DEPTH] ...`` (interval in centiseconds, as
+Leela Zero and KataGo take it; avoid/allow restrict the search as in KataGo).
 
 ``lz_line`` and ``kata_line`` turn a ``mcts.SearchResult`` into one output
 line of ``info move X visits N winrate W prior P lcb L order K pv ...``
@@ -24,7 +25,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from goagent.coords import action_to_gtp, parse_color
+from goagent.coords import action_to_gtp, gtp_to_action, parse_color
 from gtp.protocol import SYNTAX_ERROR, GtpError
 
 # GoGui: type/label/command; %m is replaced by the colour to move.
@@ -45,6 +46,8 @@ class AnalyzeRequest:
     min_moves: int = 0
     max_moves: int = 0  # 0: no limit
     ownership: bool = False
+    # avoid/allow as (allow, color, actions, until_depth): goagent.mcts.MoveRule's fields
+    rules: tuple[tuple[bool, int, frozenset[int], int], ...] = ()
 
 
 def _number(text: str, integer: bool = False) -> float:
@@ -64,9 +67,28 @@ def _flag(text: str) -> bool:
     return lowered == "true"
 
 
-def parse_request(args: list[str]) -> AnalyzeRequest:
-    """Parse analyze arguments; raises GtpError(syntax error) on malformed ones."""
+def _move_rule(key: str, words: list[str], size: int) -> tuple[bool, int, frozenset[int], int]:
+    """``avoid|allow COLOR VERTEX[,VERTEX...] UNTIL_DEPTH`` (KataGo's form)."""
+    if len(words) < 3:
+        raise GtpError(SYNTAX_ERROR)
+    color_word, vertices, depth = words[:3]
+    del words[:3]
+    try:
+        color = parse_color(color_word)
+        actions = frozenset(gtp_to_action(v, size) for v in vertices.split(",") if v)
+        until = int(depth)
+    except ValueError:
+        raise GtpError(SYNTAX_ERROR) from None
+    if not actions or until < 1:
+        raise GtpError(SYNTAX_ERROR)
+    return key == "allow", color, actions, until
+
+
+def parse_request(args: list[str], size: int) -> AnalyzeRequest:
+    """Parse analyze arguments for a ``size`` board; raises GtpError(syntax error) on
+    malformed ones."""
     request = AnalyzeRequest()
+    rules = []
     words = list(args)
     if words:
         try:
@@ -78,10 +100,8 @@ def parse_request(args: list[str]) -> AnalyzeRequest:
         request.interval = _number(words.pop(0)) / 100.0
     while words:
         key = words.pop(0).lower()
-        if key in ("avoid", "allow"):  # avoid/allow COLOR VERTICES UNTIL_DEPTH: accepted, not applied
-            if len(words) < 3:
-                raise GtpError(SYNTAX_ERROR)
-            del words[:3]
+        if key in ("avoid", "allow"):
+            rules.append(_move_rule(key, words, size))
             continue
         if not words:
             raise GtpError(SYNTAX_ERROR)
@@ -98,6 +118,7 @@ def parse_request(args: list[str]) -> AnalyzeRequest:
                 request.ownership = flag
         else:
             raise GtpError(SYNTAX_ERROR)
+    request.rules = tuple(rules)
     return request
 
 

@@ -78,7 +78,7 @@ class AnalyzeCommands:
         return _Updates(reply, request, self.size, kata, ownership)
 
     def _analyze(self, args, reply: StreamReply, kata: bool) -> None:
-        request = parse_request(args)
+        request = parse_request(args, self.size)
         state = self._position_for(request.color or self.state.to_play)
         self.brain.ready()  # a model that cannot load is answered "?" before "="
         reply.begin()
@@ -90,7 +90,7 @@ class AnalyzeCommands:
             updates(search)
             return False
 
-        self.brain.analyze(state, step)
+        self.brain.analyze(state, step, request.rules)
         search = self.brain.player.search
         if not self.reader.pending() and search is not None:
             updates.send(search.result())  # the search stopped by itself (visit cap or game over)
@@ -99,7 +99,7 @@ class AnalyzeCommands:
             updates.send(search.result())
 
     def _genmove_analyze(self, args, reply: StreamReply, kata: bool) -> None:
-        request = parse_request(args)
+        request = parse_request(args, self.size)
         color = request.color or self.state.to_play
         state = self._position_for(color)
         self.brain.ready()
@@ -110,7 +110,7 @@ class AnalyzeCommands:
             updates(search)
             return False
 
-        decision = self.brain.genmove(state, step)
+        decision = self.brain.genmove(state, step, request.rules)
         if updates.sent == 0:
             updates.send(decision.search)
         reply.line(play_line(self._commit(color, decision)))

@@ -23,7 +23,7 @@ import numpy as np
 
 from goagent.coords import BLACK, WHITE
 from goagent.game import GameState
-from goagent.mcts import Evaluation, PlayoutEvaluator, Search, SearchConfig, SearchResult
+from goagent.mcts import Evaluation, MoveRule, PlayoutEvaluator, Search, SearchConfig, SearchResult
 from goagent.player import Decision, Player, PlayerConfig, TimeControl, black_winrate
 from gtp.options import MAX_ANALYSIS_VISITS, EngineOptions
 from gtp.protocol import GtpError
@@ -104,23 +104,25 @@ class Brain:
 
     # -- thinking --------------------------------------------------------------
 
-    def genmove(self, state: GameState, callback=None) -> Decision:
-        """A decision for ``state.to_play``; ``callback(search)`` runs before each batch."""
+    def genmove(self, state: GameState, callback=None, rules=()) -> Decision:
+        """A decision for ``state.to_play``; ``callback(search)`` runs before each batch;
+        ``rules`` (GTP avoid/allow) restrict the moves searched."""
         player = self.ready()
         color = state.to_play
         player.low_values = self._low_values[color]  # resign streaks are per colour
-        decision = player.decide(state, callback)
+        decision = player.decide(state, callback, move_rules(rules))
         self._low_values[color] = player.low_values
         return _no_early_pass(state, decision)
 
-    def analyze(self, state: GameState, callback) -> SearchResult:
+    def analyze(self, state: GameState, callback, rules=()) -> SearchResult:
         """Search ``state`` until ``callback(search)`` returns True or the tree (kept
-        from earlier searches of the position) has ``MAX_ANALYSIS_VISITS``."""
+        from earlier searches of the position) has ``MAX_ANALYSIS_VISITS``; ``rules``
+        (GTP avoid/allow) restrict the moves searched."""
 
         def step(search: Search) -> bool:
             return search.root.visits >= MAX_ANALYSIS_VISITS or callback(search)
 
-        return self.ready().analyze(state, visits=MAX_ANALYSIS_VISITS, callback=step)
+        return self.ready().analyze(state, visits=MAX_ANALYSIS_VISITS, callback=step, rules=move_rules(rules))
 
     def evaluate(self, state: GameState) -> Evaluation:
         """The evaluator's raw output for one position (policy, value, ownership)."""
@@ -135,6 +137,11 @@ class Brain:
             own = np.asarray(evaluation.ownership[0], np.float64)
             return (own if state.to_play == BLACK else -own), "network"
         return playout_ownership(state, OWNERSHIP_PLAYOUTS, self.options.seed), "random playouts"
+
+
+def move_rules(rules) -> tuple[MoveRule, ...]:
+    """``gtp.analysis.AnalyzeRequest.rules`` tuples as search rules."""
+    return tuple(MoveRule(color, actions, until, allow) for allow, color, actions, until in rules)
 
 
 def _no_early_pass(state: GameState, decision: Decision) -> Decision:

@@ -6,7 +6,7 @@ import numpy as np
 
 from goagent.coords import BLACK, WHITE, gtp_to_action
 from goagent.game import GameState
-from goagent.mcts import Evaluation, PlayoutEvaluator, Search, SearchConfig
+from goagent.mcts import Evaluation, MoveRule, PlayoutEvaluator, Search, SearchConfig, restrict_legal
 
 
 def position(rows: list[str], to_play: int = BLACK, komi: float = 0.5) -> GameState:
@@ -181,3 +181,31 @@ def test_children_report_mean_score_leads():
     best = result.best
     assert best.score is not None and best.score > 0  # Black, to move, leads after capturing
     assert Search(state, ScoreEvaluator()).run(visits=20).best.score is None  # no score head
+
+
+def test_move_rules_restrict_the_search_to_their_depth():
+    state = GameState(5)
+    corner, center = gtp_to_action("a1", 5), gtp_to_action("c3", 5)
+    search = Search(state, ScoreEvaluator(), SearchConfig(batch_size=4))
+    search.run(visits=100)
+    rules = (MoveRule(BLACK, frozenset({corner, center}), 1, allow=True), MoveRule(WHITE, frozenset({center}), 2))
+    search.restrict(rules)  # drops the tree grown without rules
+    result = search.run(visits=300)
+    assert result.visits == 300 and {c.action for c in result.children} == {corner, center}
+    replies = [a for child in search.root.children.values() if child.expanded for a in child.actions]
+    assert replies and center not in replies  # White's rule holds at depth 1
+    grandchildren = [
+        node for child in search.root.children.values() for node in child.children.values() if node.expanded
+    ]
+    assert any(len(node.actions) == 24 for node in grandchildren)  # depth 2: Black is free again
+    search.restrict(())
+    assert len(search.run(visits=50).children) == 26  # 25 points and pass
+
+
+def test_rules_that_exclude_everything_leave_pass():
+    legal = GameState(5).legal_mask()
+    everything = frozenset(range(25))
+    mask = restrict_legal(legal, (MoveRule(BLACK, everything, 1),), BLACK, 0)
+    assert list(np.flatnonzero(mask)) == [25]
+    assert restrict_legal(legal, (MoveRule(BLACK, everything, 1),), WHITE, 0) is legal
+    assert restrict_legal(legal, (MoveRule(BLACK, everything, 1),), BLACK, 1) is legal

@@ -17,25 +17,32 @@ from gtp.protocol import GtpError
 
 
 def test_parse_request_forms():
-    assert parse_request([]) == AnalyzeRequest()
-    req = parse_request(["B", "50"])
+    assert parse_request([], 19) == AnalyzeRequest()
+    req = parse_request(["B", "50"], 19)
     assert (req.color, req.interval) == (BLACK, 0.5)
-    req = parse_request(["10"])
+    req = parse_request(["10"], 19)
     assert (req.color, req.interval) == (None, 0.1)
-    req = parse_request(["w", "interval", "25", "minmoves", "3", "maxmoves", "5", "ownership", "true"])
+    req = parse_request(["w", "interval", "25", "minmoves", "3", "maxmoves", "5", "ownership", "true"], 19)
     assert (req.color, req.interval, req.min_moves, req.max_moves, req.ownership) == (WHITE, 0.25, 3, 5, True)
-    req = parse_request(["b", "20", "avoid", "b", "q16,d4", "1", "pvVisits", "false"])
+    req = parse_request(["b", "20", "avoid", "b", "q16,d4", "1", "pvVisits", "false"], 19)
     assert req.interval == 0.2
+    assert req.rules == ((False, BLACK, frozenset({gtp_to_action("q16", 19), gtp_to_action("d4", 19)}), 1),)
+    req = parse_request(["w", "allow", "w", "c3,pass", "2", "avoid", "b", "e5", "1"], 9)
+    assert req.rules == (
+        (True, WHITE, frozenset({gtp_to_action("c3", 9), 81}), 2),
+        (False, BLACK, frozenset({gtp_to_action("e5", 9)}), 1),
+    )
 
 
 @pytest.mark.parametrize(
     "args",
     [["b", "interval"], ["b", "interval", "x"], ["b", "minmoves", "-1"], ["b", "ownership", "yes"],
-     ["b", "frobnicate", "1"], ["b", "avoid", "b"], ["purple"]],
+     ["b", "frobnicate", "1"], ["b", "avoid", "b"], ["purple"], ["b", "avoid", "b", "z99", "1"],
+     ["b", "avoid", "b", "d4", "0"], ["b", "allow", "x", "d4", "1"], ["b", "avoid", "b", ",", "1"]],
 )  # fmt: skip
 def test_parse_request_errors(args):
     with pytest.raises(GtpError, match="syntax error"):
-        parse_request(args)
+        parse_request(args, 19)
 
 
 # -- line formats --------------------------------------------------------------
@@ -168,6 +175,26 @@ def test_genmove_analyze():
         assert reply.lines[0] == "=" and reply.lines[-1].startswith("play ")
         assert info_lines(reply) and len(info_lines(reply)) == len(reply.lines) - 2
     assert [m.color for m in engine.state.moves] == [BLACK, WHITE]
+
+
+def moves_reported(line: str) -> set[str]:
+    return {seg[1].upper() for seg in segments(line)}
+
+
+def test_avoid_and_allow_restrict_what_is_searched():
+    engine = make_engine(analyze_seconds=0.3)
+    transcript(engine, "boardsize 5\nplay b c3")
+    avoided = info_lines(one(engine, "kata-analyze w 5 minmoves 30 avoid w b2,b3,b4,c2 1"))
+    assert avoided and all(moves_reported(line).isdisjoint({"B2", "B3", "B4", "C2"}) for line in avoided)
+    assert "D4" in moves_reported(avoided[-1])  # everything else is still there (minmoves pads)
+    allowed = info_lines(one(engine, "lz-analyze w 5 allow w d4,b2 1"))
+    assert allowed and all(moves_reported(line) <= {"D4", "B2"} for line in allowed)
+    other_color = info_lines(one(engine, "lz-analyze w 5 minmoves 30 avoid b d4 1"))
+    assert "D4" in moves_reported(other_color[-1])  # the rule was for Black's moves only
+    free = info_lines(one(engine, "lz-analyze w 5 minmoves 30"))
+    assert "B2" in moves_reported(free[-1])  # the next command without rules searches everything
+    reply = one(engine, "kata-genmove_analyze w 5 allow w a1 1")
+    assert reply.lines[-1] == "play A1" and engine.state.moves[-1].action == gtp_to_action("a1", 5)
 
 
 def test_analysis_errors_are_plain_failures():
