@@ -188,7 +188,10 @@ def test_move_rules_restrict_the_search_to_their_depth():
     corner, center = gtp_to_action("a1", 5), gtp_to_action("c3", 5)
     search = Search(state, ScoreEvaluator(), SearchConfig(batch_size=4))
     search.run(visits=100)
-    rules = (MoveRule(BLACK, frozenset({corner, center}), 1, allow=True), MoveRule(WHITE, frozenset({center}), 2))
+    rules = (
+        MoveRule(BLACK, frozenset({corner, center}), 1, allow=True),
+        MoveRule(WHITE, frozenset({center}), 2),
+    )
     search.restrict(rules)  # drops the tree grown without rules
     result = search.run(visits=300)
     assert result.visits == 300 and {c.action for c in result.children} == {corner, center}
