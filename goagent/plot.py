@@ -16,8 +16,12 @@ PANELS = (
         ("policy_loss", "val_policy_loss", "value_loss", "val_value_loss", "ownership_loss", "score_loss"),
     ),
     ("move prediction (validation)", ("val_top1", "val_top5")),
-    ("throughput (samples/s)", ("samples_per_s", "games_per_hour", "positions_per_s")),
-    ("Elo", ("elo",)),
+    ("throughput (samples/s)", ("samples_per_s",)),
+    # self-play runs: one record per generation
+    ("training losses of each candidate", ("train_policy_loss", "train_value_loss", "train_ownership_loss")),
+    ("self-play games per hour", ("games_per_hour",)),
+    ("self-play positions per second", ("positions_per_s",)),
+    ("Elo of the best network (generation 0 = 0, summed gate results)", ("elo",)),
 )
 
 
@@ -52,11 +56,15 @@ def plot_run(run: str, out: str | None = None) -> str:
     for ax, (title, keys) in zip(axes[:, 0], panels):
         for key in keys:
             points = [(r[x_key], r[key]) for r in records if key in r and x_key in r]
+            if key == "elo" and x_key == "generation":
+                points.insert(0, (0, 0.0))  # the starting network is the reference
             if points:
                 xs, ys = zip(*points)
                 ax.plot(xs, ys, label=key, marker="." if len(points) < 30 else None)
         ax.set_title(title)
         ax.set_xlabel(x_key)
+        if x_key == "generation":
+            ax.xaxis.get_major_locator().set_params(integer=True)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     fig.suptitle(os.path.basename(os.path.abspath(run)))
