@@ -66,6 +66,13 @@ def match_elo(wins: int, draws: int, losses: int) -> EloEstimate:
     if n == 0:
         return EloEstimate(0.0, -math.inf, math.inf, 0.5, 0)
     score = (wins + 0.5 * draws) / n
+    if wins == n or losses == n:
+        # A sweep has no spread to estimate a variance from: use the exact (Clopper-Pearson)
+        # 95% bound instead, the lowest score for which a sweep is still 2.5% likely.
+        edge = elo_from_score(0.025 ** (1.0 / n))
+        return EloEstimate(
+            elo_from_score(score), edge if wins else -math.inf, math.inf if wins else -edge, score, n
+        )
     variance = (wins * (1 - score) ** 2 + draws * (0.5 - score) ** 2 + losses * score**2) / n
     half = Z95 * math.sqrt(variance / n)
     return EloEstimate(

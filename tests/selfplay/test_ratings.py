@@ -44,6 +44,19 @@ def test_match_interval_uses_trinomial_variance():
     assert drawn.score == pytest.approx(0.6) and drawn.high - drawn.low < est.high - est.low
 
 
+def test_a_sweep_gets_an_exact_one_sided_interval():
+    sweep = match_elo(40, 0, 0)
+    assert sweep.elo == math.inf and sweep.high == math.inf
+    assert sweep.low == pytest.approx(elo_from_score(0.025 ** (1 / 40)))  # about +406
+    assert 400 < sweep.low < 410
+    lost = match_elo(0, 0, 20)
+    assert (
+        lost.elo == -math.inf
+        and lost.low == -math.inf
+        and lost.high == pytest.approx(-match_elo(20, 0, 0).low)
+    )
+
+
 def test_sprt_bounds_and_decisions():
     low, high = sprt_bounds(0.05, 0.05)
     assert low == pytest.approx(-2.944, abs=1e-3) and high == pytest.approx(2.944, abs=1e-3)
