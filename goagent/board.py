@@ -18,7 +18,11 @@ Everything below it is private to this module:
   the stones (positional: no side to move), updated incrementally.
 
 The kernels know only basic rules (captures, suicide, simple ko).  Positional
-superko needs the game's history and lives in ``goagent.game``.  Start reading
+superko needs the game's history and lives in ``goagent.game``; the env's
+fused step (``goagent.env_game``) keeps that history as a *position set* of
+hashes and calls the kernels listed under "Kernels for other modules'
+kernels".  Kernels that create no array are compiled with ``_nrt=False``,
+without Numba's reference counting (see ``goagent.ladders``).  Start reading
 at ``Board``.
 """
 
@@ -98,7 +102,7 @@ def _add_empty(b, m, p):
     m[_N_EMPTY] = i + 1
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _merge(b, h1, h2):
     """Join the groups headed by h1 and h2; returns the surviving head."""
     if b[_GSIZE, h1] < b[_GSIZE, h2]:
@@ -117,7 +121,7 @@ def _merge(b, h1, h2):
     return h1
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _remove_group(b, m, h):
     """Take the group headed by h off the board; returns the stones removed."""
     w = m[_STRIDE]
@@ -148,7 +152,7 @@ def _remove_group(b, m, h):
     return count
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _place(b, m, p, c):
     """Put a stone of color c on padded point p (assumed legal); returns captures."""
     w = m[_STRIDE]
@@ -201,7 +205,7 @@ def _adjacency(b, p, w, h):
     return k
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _is_legal(b, m, p, c):
     """Basic legality of c at padded p: empty, not simple ko, not suicide."""
     if b[_COLOR, p] != EMPTY:
@@ -226,7 +230,7 @@ def _is_legal(b, m, p, c):
     return False
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _hash_after(b, m, p, c):
     """Zobrist hash of the position after c plays (legally) at p."""
     w = m[_STRIDE]
@@ -485,6 +489,135 @@ def _rebuild(b, m, colors):
 
 
 # --------------------------------------------------------------------------
+# Kernels for other modules' kernels (goagent.env_game's fused step), in
+# actions: a set of position hashes for superko, a move, the legal mask.
+#
+# A position set is an int64[cap + 2] array, cap a power of two: the hashes,
+# by open addressing with linear probing in the first cap slots (0 marks a
+# free slot; Zobrist keys are random, so the low bits index well), then a
+# flag for the hash 0 (the empty board's), then the most stones any of the
+# positions has.
+# --------------------------------------------------------------------------
+
+
+@njit(cache=True, inline="always")
+def _set_has(table, h):
+    if h == 0:
+        return table[-2] != 0
+    mask = len(table) - 3
+    i = h & mask
+    while table[i] != 0:
+        if table[i] == h:
+            return True
+        i = (i + 1) & mask
+    return False
+
+
+@njit(cache=True, _nrt=False)
+def _set_add(table, h):
+    """Add h; the caller keeps the set at most half full."""
+    if h == 0:
+        table[-2] = 1
+        return
+    mask = len(table) - 3
+    i = h & mask
+    while table[i] != 0:
+        if table[i] == h:
+            return
+        i = (i + 1) & mask
+    table[i] = h
+
+
+@njit(cache=True)
+def _set_add_all(table, hashes):
+    for h in hashes:
+        _set_add(table, h)
+
+
+@njit(cache=True, _nrt=False)
+def _play_action(b, m, action, c, seen):
+    """Play a move already known to be legal (pass = n*n), as ``Board.play``, and
+    add the new position to the position set ``seen``."""
+    n = m[_SIZE]
+    if action == n * n:
+        m[_KO] = -1
+    else:
+        _place(b, m, _to_padded(action, n), c)
+    _set_add(seen, m[_HASH])
+    seen[-1] = max(seen[-1], n * n - m[_N_EMPTY])
+
+
+@njit(cache=True, inline="always")
+def _next_to(b, p, w, c):
+    """True if a neighbour of p holds a stone of color c."""
+    return b[_COLOR, p - 1] == c or b[_COLOR, p + 1] == c or b[_COLOR, p - w] == c or b[_COLOR, p + w] == c
+
+
+@njit(cache=True, _nrt=False)
+def _legal_mask(b, m, c, seen, superko, mask):
+    """mask[action] (bool, pass included): legal for c, and with ``superko`` not
+    recreating a position in the position set ``seen``; as ``GameState.legal_mask``."""
+    n = m[_SIZE]
+    w = m[_STRIDE]
+    o = 3 - c
+    # A move next to no opponent stone captures nothing: its hash is one xor
+    # away, and it makes a position with one stone more than now, so none can
+    # repeat while no position so far had that many (most moves of a game
+    # that is filling up).
+    growing = n * n - m[_N_EMPTY] + 1 > seen[-1]
+    mask[:] = False
+    for i in range(m[_N_EMPTY]):
+        p = b[_ELIST, i]
+        if not _is_legal(b, m, p, c):
+            continue
+        if superko:
+            if not _next_to(b, p, w, o):
+                if not growing and _set_has(seen, m[_HASH] ^ _ZOBRIST[c, p]):
+                    continue
+            elif _set_has(seen, _hash_after(b, m, p, c)):
+                continue
+        mask[_to_action(p, n)] = True
+    mask[n * n] = True
+
+
+@njit(cache=True, _nrt=False)
+def _colors(b, m, out):
+    """out int8[n, n]: the stones, as ``Board.to_array``."""
+    n = m[_SIZE]
+    for r in range(n):
+        for c in range(n):
+            out[r, c] = b[_COLOR, (r + 1) * (n + 2) + c + 1]
+
+
+@njit(cache=True, _nrt=False)
+def _ko_action(m, c):
+    """The action c may not play by simple ko, or -1."""
+    p = m[_KO]
+    return _to_action(p, m[_SIZE]) if p >= 0 and m[_KO_COLOR] == c else -1
+
+
+def position_set(hashes, most_stones: int, room: int) -> np.ndarray:
+    """A position set (see above) of ``hashes``, positions of at most ``most_stones``
+    stones, with room for ``room`` more at most half full."""
+    hashes = np.asarray(list(hashes), np.int64)
+    cap = 16
+    while cap < 2 * (len(hashes) + room):
+        cap *= 2
+    table = np.zeros(cap + 2, np.int64)
+    _set_add_all(table, hashes)
+    table[-1] = most_stones
+    return table
+
+
+def grow_position_set(table: np.ndarray, room: int) -> np.ndarray:
+    """The same positions with room for ``room`` more."""
+    hashes = table[:-2][table[:-2] != 0]
+    if table[-2]:
+        hashes = np.concatenate([hashes, [0]])
+    return position_set(hashes, int(table[-1]), room)
+
+
+# --------------------------------------------------------------------------
 # Public wrapper.
 # --------------------------------------------------------------------------
 
@@ -531,6 +664,11 @@ class Board:
         if dead >= 0:
             raise ValueError(f"the group on action {dead} has no liberty")
         return board
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """The live ``(fields, meta)`` arrays, for kernels in other modules that play
+        on the board in place (``goagent.env_game``); their layout is this module's."""
+        return self._b, self._m
 
     def copy(self) -> Board:
         other = Board.__new__(Board)

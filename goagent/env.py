@@ -44,7 +44,14 @@ legal move.  ``agent_color`` is ``"black"``, ``"white"`` or ``"random"``.
 ``agent_color``, or a start position from an SGF record: ``sgf`` (a path,
 bytes, or SGF text) and ``moves`` (how many of its moves to replay, default
 all).  Options hold for that episode only.  ``get_state``/``set_state`` and
-``clone`` let a search branch from a position.  Start reading at ``GoEnv``.
+``clone`` let a search branch from a position.
+
+Speed: a step is one Numba call (``goagent.env_game``): the move, the
+superko bookkeeping, the mask and the observation together, with ladder
+answers carried over from earlier positions.  ``env.state`` (a
+``GameState``) is built from the moves on access, so reading it every step
+costs a Python-level move each time.  Every observation and every
+``info["action_mask"]`` is a new array.  Start reading at ``GoEnv``.
 """
 
 from __future__ import annotations
@@ -61,6 +68,7 @@ from gymnasium import spaces
 
 from goagent import features
 from goagent.coords import BLACK, EMPTY, WHITE, action_to_gtp, color_name, opponent, parse_color
+from goagent.env_game import EnvGame
 from goagent.env_render import draw_board
 from goagent.game import GameState
 from goagent.sgf import read_sgf
@@ -77,78 +85,6 @@ class IllegalActionError(ValueError):
     def __init__(self, message: str, reason: str):
         super().__init__(message)
         self.reason = reason
-
-
-# --------------------------------------------------------------------------
-# The game as the env sees it: a GameState plus what the planes need.
-# --------------------------------------------------------------------------
-
-
-class _Game:
-    """A ``GameState`` with its last 8 positions kept as ``int8[8, n, n]`` and
-    the legal mask of the side to move, both updated once per move: this is
-    what makes an observation cost one feature kernel call.
-
-    The positions live in a buffer twice as deep, newest at ``top``, so that a
-    move writes one board and the 8 newest stay one contiguous view (the
-    buffer slides back once every 8 moves)."""
-
-    __slots__ = ("state", "buffer", "top", "mask", "ladders")
-
-    def __init__(self, state: GameState, ladders: bool):
-        n, depth = state.size, features.HISTORY
-        self.state = state
-        self.ladders = ladders
-        self.buffer = np.zeros((2 * depth, n, n), np.int8)
-        self.top = depth
-        for i, board in enumerate(state.recent_boards(depth)):
-            self.buffer[depth + i] = board
-        self.mask = state.legal_mask()  # bool[n*n+1]; replaced (never changed) on each move
-
-    @property
-    def stones(self) -> np.ndarray:
-        """``int8[8, n, n]``: the last 8 positions, newest first (zeros before the start)."""
-        return self.buffer[self.top : self.top + features.HISTORY]
-
-    def play(self, action: int) -> None:
-        state = self.state
-        state.play(action)
-        top = self.top
-        if top == 0:
-            depth = features.HISTORY
-            self.buffer[depth + 1 :] = self.buffer[: depth - 1]
-            top = depth + 1
-        self.top = top = top - 1
-        self.buffer[top] = state.board.to_array()
-        self.mask = state.legal_mask()
-
-    def planes(self, color: int | None = None) -> np.ndarray:
-        """``float32[C, n, n]`` for the side to move, or as ``color`` sees it while waiting
-        (then no move is legal and no ko binds it)."""
-        state = self.state
-        if color is None or color == state.to_play:
-            board = state.board
-            ko = board.ko
-            ko = -1 if ko is None or board.ko_color != state.to_play else ko
-            packed = features.Compact(self.stones, state.to_play, state.komi, ko, self.mask[:-1])
-        else:
-            n = state.size
-            packed = features.Compact(self.stones, color, state.komi, -1, np.zeros(n * n, np.bool_))
-        return features.decode(packed, self.ladders)
-
-    def copy(self) -> _Game:
-        other = _Game.__new__(_Game)
-        other.state = self.state.copy()
-        other.buffer = self.buffer.copy()
-        other.top = self.top
-        other.mask = self.mask
-        other.ladders = self.ladders
-        return other
-
-    def outcome(self) -> dict:
-        """Tromp-Taylor count of the position: score, result string and winner."""
-        state = self.state
-        return {"score": state.score(), "result": state.result(), "winner": state.winner()}
 
 
 def observation_space(size: int) -> spaces.Box:
@@ -234,7 +170,7 @@ def _check_reset_options(options: dict | None, strict: bool = True) -> dict:
 
 
 class _RandomOpponent:
-    def __call__(self, game: _Game, rng: np.random.Generator) -> int:
+    def __call__(self, game: EnvGame, rng: np.random.Generator) -> int:
         legal = np.flatnonzero(game.mask)
         return int(legal[rng.integers(len(legal))])
 
@@ -245,7 +181,7 @@ class _PolicyOpponent:
     def __init__(self, policy: Callable):
         self.policy = policy
 
-    def __call__(self, game: _Game, rng: np.random.Generator) -> int:
+    def __call__(self, game: EnvGame, rng: np.random.Generator) -> int:
         return int(self.policy(game.planes(), game.mask.astype(np.int8)))
 
 
@@ -260,7 +196,7 @@ class _NetworkOpponent:
         self.spec = spec
         self.evaluator = None if isinstance(spec, str | os.PathLike) else spec
 
-    def __call__(self, game: _Game, rng: np.random.Generator) -> int:
+    def __call__(self, game: EnvGame, rng: np.random.Generator) -> int:
         if self.evaluator is None:
             from goagent.inference import load_evaluator  # lazily: torch only when a network plays
 
@@ -302,16 +238,15 @@ def _action_index(action: Any, size: int) -> int:
     return a
 
 
-def _illegal_message(game: _Game, action: int, reason: str) -> str:
-    state = game.state
+def _illegal_message(game: EnvGame, action: int, reason: str) -> str:
     return (
-        f"illegal action {action} ({action_to_gtp(action, state.size)}) for "
-        f"{color_name(state.to_play)}: {reason}; the legal actions are in "
+        f"illegal action {action} ({action_to_gtp(action, game.size)}) for "
+        f"{color_name(game.to_play)}: {reason}; the legal actions are in "
         "info['action_mask'] and action_masks() (or pass illegal_action='loss')"
     )
 
 
-def _render(game: _Game, mode: str | None):
+def _render(game: EnvGame, mode: str | None):
     state = game.state
     if mode == "ansi":
         return format_board(state) + "\n" + format_status(state) + "\n"
@@ -363,7 +298,7 @@ class GoEnv(gymnasium.Env):
         self.superko = superko
         self.render_mode = render_mode
         self._set_spaces(size)
-        self._game: _Game | None = None
+        self._game: EnvGame | None = None
         self.agent_color = BLACK
         self._plies = 0
         self._done = False
@@ -379,20 +314,27 @@ class GoEnv(gymnasium.Env):
 
     @property
     def state(self) -> GameState:
-        """The current ``GameState`` (treat it as read-only: step() keeps caches next to it)."""
+        """The current ``GameState``, built on access from the moves played since the
+        last reset (the env runs on arrays of its own, ``goagent.env_game``).  Treat it
+        as read-only; a reference kept across steps is brought up to date by the
+        next access to ``env.state``."""
         if self._game is None:
             raise gymnasium.error.ResetNeeded("call reset() before using the env")
         return self._game.state
 
     def observe(self) -> np.ndarray:
         """The observation of the current position (what the last reset() or step() returned)."""
-        self.state  # noqa: B018 (raises ResetNeeded before the first reset)
+        self._require_reset()
         return self._game.planes()
 
     def action_masks(self) -> np.ndarray:
         """``bool[n*n+1]``: the legal actions now (MaskablePPO calls this)."""
-        self.state  # noqa: B018 (raises ResetNeeded before the first reset)
+        self._require_reset()
         return self._game.mask.copy()
+
+    def _require_reset(self) -> None:
+        if self._game is None:
+            raise gymnasium.error.ResetNeeded("call reset() before using the env")
 
     # -- the Gymnasium API ---------------------------------------------------
 
@@ -408,7 +350,7 @@ class GoEnv(gymnasium.Env):
         if color == "random":
             color = BLACK if self.np_random.integers(2) == 0 else WHITE
         self.agent_color = color
-        self._game = _Game(state, self.ladders)
+        self._game = EnvGame(state, self.ladders)
         self._plies = 0
         self._done = False
         info: dict = {}
@@ -422,23 +364,22 @@ class GoEnv(gymnasium.Env):
             raise gymnasium.error.ResetNeeded("call reset() before step()")
         if self._done:
             raise gymnasium.error.ResetNeeded("the episode is over: call reset() before step()")
-        a = _action_index(action, game.state.size)
-        mask = game.mask
-        if not mask[a]:
+        a = _action_index(action, game.size)
+        if not game.mask[a]:
             return self._illegal(a)
-        mover = game.state.to_play
-        game.play(a)
+        mover = game.to_play
         self._plies += 1
-        info: dict = {}
         if self.opponent is None:
-            return self._finish(mover, info)
-        if game.state.passes < 2 and self._plies < self.max_moves:
+            return self._finish(mover, {}, game.play(a))
+        game.play(a, planes=False)
+        info: dict = {}
+        if game.passes < 2 and self._plies < self.max_moves:
             info["opponent_action"] = self._opponent_move()
-        return self._finish(self.agent_color, info)
+        return self._finish(self.agent_color, info, game.planes())
 
-    def _finish(self, me: int, info: dict):
+    def _finish(self, me: int, info: dict, observation: np.ndarray):
         game = self._game
-        terminated = game.state.passes >= 2
+        terminated = game.passes >= 2
         truncated = not terminated and self._plies >= self.max_moves
         reward = 0.0
         if terminated or truncated:
@@ -447,33 +388,35 @@ class GoEnv(gymnasium.Env):
             if terminated:
                 winner = info["winner"]
                 reward = 0.0 if winner == EMPTY else 1.0 if winner == me else -1.0
-        return game.planes(), reward, terminated, truncated, self._info(info)
+        return observation, reward, terminated, truncated, self._info(info)
 
     def _info(self, info: dict) -> dict:
-        state = self._game.state
-        info["action_mask"] = self._game.mask.astype(np.int8)
-        info["to_play"] = state.to_play
-        info["move_number"] = state.move_number
+        game = self._game
+        info["action_mask"] = game.mask_i8  # a fresh array after every move
+        info["to_play"] = game.to_play
+        info["move_number"] = game.move_number
         return info
 
     def _illegal(self, action: int):
         game = self._game
-        mover = game.state.to_play
-        reason = game.state.illegal_reason(action) or "illegal"
+        mover = game.to_play
+        reason = game.illegal_reason(action) or "illegal"
         message = _illegal_message(game, action, reason)
         if self.illegal_action == "raise":
             raise IllegalActionError(message, reason)
         self._done = True
         winner = opponent(mover)
         info = {"illegal": reason, "winner": winner, "result": f"{'B' if winner == BLACK else 'W'}+F"}
-        return game.planes(), -1.0, True, False, self._info(info)
+        info = self._info(info)
+        info["action_mask"] = game.mask_i8.copy()  # the last step's info holds the same array
+        return game.planes(), -1.0, True, False, info
 
     def _opponent_move(self) -> int:
         game = self._game
         action = self.opponent(game, self.np_random)
         if not (0 <= action < len(game.mask) and game.mask[action]):
             raise RuntimeError(f"the opponent chose action {action}, which is not legal here")
-        game.play(action)
+        game.play(action, planes=False)
         self._plies += 1
         return action
 
@@ -501,7 +444,7 @@ class GoEnv(gymnasium.Env):
         """Go back to a ``get_state`` snapshot (which stays usable for later calls)."""
         game = snapshot["game"].copy()
         game.ladders = self.ladders
-        self._set_spaces(game.state.size)
+        self._set_spaces(game.size)
         self._game = game
         self._plies, self._done = snapshot["plies"], snapshot["done"]
         self.agent_color, self.max_moves = snapshot["agent_color"], snapshot["max_moves"]

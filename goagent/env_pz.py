@@ -20,12 +20,12 @@ from goagent.env import (
     _action_index,
     _check_komi,
     _check_reset_options,
-    _Game,
     _illegal_message,
     _new_state,
     _render,
     observation_space,
 )
+from goagent.env_game import EnvGame
 from goagent.game import GameState
 
 # --------------------------------------------------------------------------
@@ -91,7 +91,7 @@ else:
             self.possible_agents = [AGENT_NAMES[BLACK], AGENT_NAMES[WHITE]]
             self.agents = []
             self._colors = {AGENT_NAMES[BLACK]: BLACK, AGENT_NAMES[WHITE]: WHITE}
-            self._game: _Game | None = None
+            self._game: EnvGame | None = None
             self._space_size = None
             self._set_spaces(size)
 
@@ -132,7 +132,7 @@ else:
             komi, handicap = opts.get("komi", self.komi), opts.get("handicap", self.handicap)
             state = _new_state(size, komi, handicap, self.superko, opts)
             self._set_spaces(state.size)
-            self._game = _Game(state, self.ladders)
+            self._game = EnvGame(state, self.ladders)
             self._plies = 0
             self._observations: dict = {}
             self.agents = self.possible_agents[:]
@@ -148,7 +148,7 @@ else:
             if cached is None:
                 game = self._game
                 color = self._colors[agent]
-                if color == game.state.to_play and not self.terminations.get(agent, True):
+                if color == game.to_play and not self.terminations.get(agent, True):
                     mask = game.mask.astype(np.int8)
                 else:
                     mask = np.zeros(len(game.mask), np.int8)
@@ -162,15 +162,15 @@ else:
                 self._was_dead_step(action)
                 return
             game = self._game
-            a = _action_index(action, game.state.size)
-            mover = game.state.to_play
+            a = _action_index(action, game.size)
+            mover = game.to_play
             self._cumulative_rewards[agent] = 0.0
             self._clear_rewards()
             self._observations = {}
             winner = None
             after = opponent(mover)  # the next agent in turn (also for the dead steps)
             if not game.mask[a]:
-                reason = game.state.illegal_reason(a) or "illegal"
+                reason = game.illegal_reason(a) or "illegal"
                 message = _illegal_message(game, a, reason)
                 if self.illegal_action == "raise":
                     raise IllegalActionError(message, reason)
@@ -178,9 +178,9 @@ else:
                 result = f"{'B' if winner == BLACK else 'W'}+F"
                 outcome = {"illegal": reason, "winner": winner, "result": result}
             else:
-                game.play(a)
+                game.play(a, planes=False)  # observe() makes the planes an agent asks for
                 self._plies += 1
-                if game.state.passes >= 2:
+                if game.passes >= 2:
                     outcome = game.outcome()
                     winner = outcome["winner"]
                 elif self._plies >= self.max_moves:

@@ -222,6 +222,10 @@ class GameState:
 
     # -- queries -------------------------------------------------------------
 
+    def positions_seen(self) -> list[int]:
+        """The hash of every position so far (``Board.hash``): what superko forbids recreating."""
+        return list(self._seen)
+
     @property
     def last_move(self) -> Move | None:
         return self.moves[-1] if self.moves else None
