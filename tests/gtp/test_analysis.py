@@ -123,6 +123,7 @@ def info_lines(reply) -> list[str]:
 
 def test_lz_analyze_streams_until_the_next_line():
     engine = make_engine(analyze_seconds=0.3)
+    engine.brain.ready()  # load and warm up first: the 0.3 s are for searching, even on a busy machine
     transcript(engine, "boardsize 9\nplay b e5")
     replies = transcript(engine, "5 lz-analyze w 5\nname")
     assert replies[0].ok and replies[0].id == 5 and replies[0].lines[0] == "=5"

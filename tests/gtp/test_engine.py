@@ -215,7 +215,7 @@ def fake_decision(action: int, resign: bool) -> Decision:
 
 def test_genmove_answers_resign(engine, monkeypatch):
     transcript(engine, "boardsize 9")
-    monkeypatch.setattr(engine.brain, "genmove", lambda state, callback=None: fake_decision(40, True))
+    monkeypatch.setattr(engine.brain, "genmove", lambda *args, **kw: fake_decision(40, True))
     assert one(engine, "genmove b").text == "resign"
     assert not engine.state.moves  # a resignation changes nothing on the board
     reply = one(engine, "lz-genmove_analyze b 1")
