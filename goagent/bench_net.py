@@ -95,8 +95,11 @@ def _bench_training(model: PolicyValueNet, x: torch.Tensor, seconds: float, seed
     optimizer = torch.optim.SGD(net.parameters(), lr=1e-3, momentum=0.9, weight_decay=1e-4)
 
     def step() -> None:
-        out = net(x)
-        loss = F.cross_entropy(out.policy_logits, policy_target) + F.mse_loss(out.value, value_target)
+        # bf16 autocast on a GPU, as `goagent sl train` does
+        with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=x.device.type == "cuda"):
+            out = net(x)
+        policy_loss = F.cross_entropy(out.policy_logits.float(), policy_target)
+        loss = policy_loss + F.mse_loss(out.value.float(), value_target)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()

@@ -63,7 +63,20 @@ def cmd_sl_train(args) -> int:
     from goagent.train import train
 
     cfg = TrainConfig()
-    for name in ("model", "steps", "batch", "device", "lr", "optimizer", "seed", "init", "threads"):
+    names = (
+        "model",
+        "steps",
+        "batch",
+        "device",
+        "lr",
+        "optimizer",
+        "seed",
+        "init",
+        "threads",
+        "workers",
+        "max_minutes",
+    )
+    for name in names:
         value = getattr(args, name)
         if value is not None:
             cfg = replace(cfg, **{name: value})
@@ -154,6 +167,18 @@ def _register_sl(subparsers) -> None:
     tr.add_argument("--device", choices=["auto", "cpu", "cuda"], default=None, help="default auto")
     tr.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: all cores)")
     tr.add_argument("--seed", type=int, default=None, help="random seed (default 0)")
+    tr.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="processes building batches (default: none on CPU, one per spare core on a GPU)",
+    )
+    tr.add_argument(
+        "--max-minutes",
+        type=float,
+        default=None,
+        help="stop with a checkpoint after this many minutes; the same command goes on later",
+    )
     tr.add_argument("--set", action="append", metavar="KEY=VALUE", help="any TrainConfig field")
     tr.set_defaults(func=cmd_sl_train)
 

@@ -132,6 +132,8 @@ class TrainConfig:
     mixed_precision: bool = True  # bf16 autocast on CUDA; ignored on CPU
     device: str = "auto"
     threads: int = 0  # torch CPU threads; 0 = torch's default (all cores)
+    workers: int = -1  # processes building batches; 0 = this process; -1 = auto (0 on CPU, cores - 1 on GPU)
+    max_minutes: float = 0.0  # stop with a checkpoint after this long (0 = run to ``steps``); rerun to go on
     log_every: int = 50
     eval_every: int = 500
     val_positions: int = 4096

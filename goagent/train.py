@@ -101,8 +101,9 @@ def losses(out: NetOutput, batch: dict[str, torch.Tensor], cfg: TrainConfig) -> 
     return terms
 
 
-def to_tensors(batch: dict[str, np.ndarray], device: torch.device) -> dict[str, torch.Tensor]:
-    out = {key: torch.from_numpy(value).to(device, non_blocking=True) for key, value in batch.items()}
+def to_tensors(batch: dict, device: torch.device) -> dict[str, torch.Tensor]:
+    """A batch of numpy arrays (or CPU tensors) on ``device``, planes channels-last."""
+    out = {key: torch.as_tensor(value).to(device, non_blocking=True) for key, value in batch.items()}
     out["planes"] = out["planes"].contiguous(memory_format=torch.channels_last)
     return out
 
@@ -152,9 +153,50 @@ def train_step(model, optimizer, batch: dict, cfg: TrainConfig, step: int, devic
     terms["loss"].backward()
     grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
     optimizer.step()
-    result = {key: value.item() for key, value in terms.items()}
-    result["grad_norm"] = float(grad_norm)
-    return result
+    # One device sync per step, not one per term.
+    values = torch.stack([value.detach().float() for value in terms.values()] + [grad_norm.float()]).tolist()
+    return dict(zip([*terms, "grad_norm"], values, strict=True))
+
+
+class StepBatches(torch.utils.data.Dataset):
+    """Training batch number ``step``: positions and symmetries drawn from a generator
+    seeded with (seed, step), so the stream is the same in any worker process and a
+    resumed run continues it exactly."""
+
+    def __init__(self, table: PositionTable, cfg: TrainConfig):
+        self.table = table
+        self.cfg = cfg
+
+    def __len__(self) -> int:
+        return self.cfg.steps
+
+    def __getitem__(self, step: int) -> dict[str, np.ndarray]:
+        rng = np.random.default_rng([self.cfg.seed, step])
+        indices = rng.integers(0, len(self.table), self.cfg.batch)
+        return self.table.batch(indices, rng if self.cfg.symmetries else None)
+
+
+def batch_workers(cfg: TrainConfig, device: torch.device) -> int:
+    """Processes that build batches: on a GPU the CPU would otherwise starve it; on a CPU
+    the cores are busy training, so batches are built between steps."""
+    if cfg.workers >= 0:
+        return cfg.workers
+    return 0 if device.type == "cpu" else max(1, min(16, (os.cpu_count() or 2) - 1))
+
+
+def _batches(table: PositionTable, cfg: TrainConfig, first_step: int, device: torch.device):
+    workers = batch_workers(cfg, device)
+    if workers:
+        # compile the Numba kernels once, here, rather than once in every forked worker
+        table.batch(np.arange(min(2, len(table))), np.random.default_rng(0))
+    return torch.utils.data.DataLoader(
+        StepBatches(table, cfg),
+        batch_size=None,  # each item is already a batch
+        sampler=range(first_step, cfg.steps),
+        num_workers=workers,
+        prefetch_factor=4 if workers else None,
+        pin_memory=device.type == "cuda",
+    )
 
 
 def _tensorboard(run: str):
@@ -217,6 +259,7 @@ def train(cfg: TrainConfig, data: str, run: str, progress: bool = True) -> dict:
     device = pick_device(cfg.device)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
+    torch.backends.cudnn.benchmark = True  # fixed input shapes: let cuDNN pick its fastest kernels
     os.makedirs(run, exist_ok=True)
     dump_toml({"train": to_dict(cfg), "data": data}, os.path.join(run, "config.toml"))
     train_table = PositionTable.from_folder(data, "train")
@@ -233,10 +276,8 @@ def train(cfg: TrainConfig, data: str, run: str, progress: bool = True) -> dict:
     samples_done = 0
     board = _tensorboard(run)
     bar = tqdm(total=cfg.steps, initial=step, desc="train", unit="step", disable=not progress)
-    while step < cfg.steps:
-        rng = np.random.default_rng([cfg.seed, step])
-        indices = rng.integers(0, len(train_table), cfg.batch)
-        batch = to_tensors(train_table.batch(indices, rng if cfg.symmetries else None), device)
+    for arrays in _batches(train_table, cfg, step, device):
+        batch = to_tensors(arrays, device)
         terms = train_step(model, optimizer, batch, cfg, step, device)
         step += 1
         samples_done += cfg.batch
@@ -258,7 +299,8 @@ def train(cfg: TrainConfig, data: str, run: str, progress: bool = True) -> dict:
                     if key not in ("step", "time"):
                         board.add_scalar(key, value, step)
             bar.set_postfix({k: f"{last[k]:.3f}" for k in ("policy_loss", "val_top1") if k in last})
-        if step % cfg.checkpoint_every == 0 or step == cfg.steps:
+        out_of_time = cfg.max_minutes > 0 and time.perf_counter() - started > 60 * cfg.max_minutes
+        if step % cfg.checkpoint_every == 0 or step == cfg.steps or out_of_time:
             save_checkpoint(
                 os.path.join(run, "checkpoint.pt"),
                 model,
@@ -268,6 +310,14 @@ def train(cfg: TrainConfig, data: str, run: str, progress: bool = True) -> dict:
                 train_config=to_dict(cfg),
                 data_description=description,
             )
+        if out_of_time:
+            log.warning(
+                "stopped after %.1f minutes at step %d of %d; run the same command to go on",
+                cfg.max_minutes,
+                step,
+                cfg.steps,
+            )
+            break
     bar.close()
     if board is not None:
         board.close()

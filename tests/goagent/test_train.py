@@ -13,7 +13,7 @@ import torch
 from goagent.config import TrainConfig
 from goagent.data import PositionTable, PrepareFilter, is_validation, prepare, rank_value, split_key
 from goagent.network import load_checkpoint
-from goagent.train import evaluate_games, losses, train
+from goagent.train import StepBatches, _batches, evaluate_games, losses, train
 
 GAMES = [
     b"(;SZ[9]KM[7]RE[B+R]BR[6d]WR[6d];B[ee];W[cc];B[gc];W[cg];B[gg];W[ec];B[dd];W[dc];B[ce];W[be]"
@@ -25,6 +25,9 @@ GAMES = [
     b"(;SZ[13]KM[7];B[gg];W[dd])",  # another size: skipped by the filter
     b"(;SZ[9];B[aa];W[ba];B[ca];W[da];B[ea];W[fa];B[ga];W[ha];B[ia];W[ab];B[bb];W[bb])",  # illegal: occupied
 ]
+
+
+NO_VAL = PrepareFilter(board_size=9, min_moves=10, val_percent=0)
 
 
 @pytest.fixture()
@@ -147,3 +150,26 @@ def test_train_evaluate_resume_and_memorise(sgf_folder, tmp_path):
     assert loss < np.log(82)  # better than a uniform guess over the 82 actions
     result = evaluate_games(str(run / "checkpoint.pt"), [str(sgf_folder)], max_games=2, progress=False)
     assert result["games"] == 2 and result["positions"] > 0 and 0 <= result["top1"] <= result["top5"] <= 1
+
+
+def test_worker_processes_build_the_same_batches(sgf_folder, tmp_path):
+    out = tmp_path / "data"
+    prepare([str(sgf_folder)], str(out), NO_VAL, workers=1, progress=False)
+    table = PositionTable.from_folder(str(out), "train")
+    cfg = tiny_config(steps=6, batch=8, symmetries=True)
+    expected = [StepBatches(table, cfg)[step] for step in range(2, 6)]
+    got = list(_batches(table, replace(cfg, workers=2), 2, torch.device("cpu")))  # resumed at step 2
+    assert len(got) == len(expected) == 4
+    for mine, theirs in zip(got, expected, strict=True):
+        for key, value in theirs.items():
+            np.testing.assert_array_equal(mine[key].numpy(), value)
+
+
+def test_time_limit_stops_with_a_checkpoint_that_resumes(sgf_folder, tmp_path):
+    data, run = tmp_path / "data", tmp_path / "run"
+    prepare([str(sgf_folder)], str(data), NO_VAL, workers=1, progress=False)
+    cfg = tiny_config(steps=1000, checkpoint_every=1000, log_every=1000)
+    train(replace(cfg, max_minutes=1e-9), str(data), str(run), progress=False)  # out of time after one step
+    assert load_checkpoint(run / "checkpoint.pt").step == 1
+    train(replace(cfg, steps=3), str(data), str(run), progress=False)
+    assert load_checkpoint(run / "checkpoint.pt").step == 3
