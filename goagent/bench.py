@@ -93,6 +93,8 @@ def bench_mcts(
     from goagent.mcts import Search, SearchConfig
 
     evaluator = load_evaluator(model, seed=seed, playouts=playouts)
+    if hasattr(evaluator, "for_size"):  # `default`: time the network that plays this size
+        evaluator = evaluator.for_size(size)
     config = SearchConfig(batch_size=batch)
     warm = GameState(size)
     Search(warm, evaluator, config, seed).run(visits=2 * batch)  # JIT and allocator warm-up

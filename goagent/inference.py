@@ -7,14 +7,18 @@ forward pass on the inference-prepared model (BatchNorm folded,
 channels_last: the fastest exact CPU path measured, see docs/BENCHMARKS.md),
 maps the outputs back, and masks illegal moves here and nowhere else.
 
-``load_evaluator(spec)`` resolves ``default`` (the network shipped in
+``load_evaluator(spec)`` resolves ``default`` (the networks shipped in
 ``goagent/weights/``), a checkpoint path, or ``playouts`` (no network).
+``default`` is ``weights/default.pt`` for every board size, except where a
+board-size specialist ships (``weights/9x9.pt`` plays 9x9): ``ShippedEvaluator``
+picks one per batch by the positions' board size.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import re
 from pathlib import Path
 
 import numpy as np
@@ -116,6 +120,47 @@ def default_weights() -> Path | None:
     return DEFAULT_WEIGHTS if DEFAULT_WEIGHTS.exists() else None
 
 
+def specialist_weights() -> dict[int, Path]:
+    """The shipped networks trained for one board size: ``weights/9x9.pt`` -> ``{9: path}``."""
+    found = {}
+    for path in WEIGHTS_DIR.glob("*x*.pt"):
+        match = re.fullmatch(r"(\d+)x\1\.pt", path.name)
+        if match:
+            found[int(match.group(1))] = path
+    return found
+
+
+class ShippedEvaluator:
+    """``default``: each board size played by its shipped network.
+
+    ``weights/NxN.pt`` plays NxN where it ships; ``weights/default.pt`` plays every
+    other size (the playout evaluator, with a warning, when that is missing too).
+    All are loaded up front, so a bad file fails at start, not mid-game.  Every
+    batch holds positions of one board size (a search, a self-play worker and a
+    GUI game each play on one board), so a whole batch goes to one network.
+    """
+
+    def __init__(self, symmetries: str = "random", seed: int = 0, playouts: int = 2):
+        self.name = "default"
+        general = default_weights()
+        if general is None:
+            _warn_no_network()
+        self.general = _network(general, symmetries, seed) if general else PlayoutEvaluator(playouts, seed)
+        self.specialists = {n: _network(p, symmetries, seed) for n, p in specialist_weights().items()}
+
+    def for_size(self, size: int):
+        """The evaluator that plays ``size``."""
+        return self.specialists.get(size, self.general)
+
+    def evaluate(self, states: list[GameState], legal: list[np.ndarray]) -> Evaluation:
+        return self.for_size(states[0].size).evaluate(states, legal)
+
+
+def _network(path: Path, symmetries: str, seed: int) -> NetworkEvaluator:
+    ckpt = load_checkpoint(path, expected_feature_version=features.FEATURE_VERSION)
+    return NetworkEvaluator(ckpt.model, symmetries, seed, name=path.name)
+
+
 @functools.lru_cache(maxsize=1)
 def _warn_no_network() -> None:
     log.warning("no shipped network in %s: using the network-free playout evaluator", WEIGHTS_DIR)
@@ -124,14 +169,12 @@ def _warn_no_network() -> None:
 def load_evaluator(spec: str = "default", symmetries: str = "random", seed: int = 0, playouts: int = 2):
     """An Evaluator from ``default``, a checkpoint path, or ``playouts``.
 
-    ``default`` falls back to the playout evaluator (with a warning) when no
-    network is shipped in this install.
+    ``default`` plays each board size with its shipped network (``ShippedEvaluator``)
+    and falls back to the playout evaluator (with a warning) when none ships in
+    this install.
     """
     if spec == "playouts":
         return PlayoutEvaluator(playouts, seed)
-    path = default_weights() if spec == "default" else Path(spec)
-    if path is None:
-        _warn_no_network()
-        return PlayoutEvaluator(playouts, seed)
-    ckpt = load_checkpoint(path, expected_feature_version=features.FEATURE_VERSION)
-    return NetworkEvaluator(ckpt.model, symmetries, seed, name=path.name)
+    if spec == "default":
+        return ShippedEvaluator(symmetries, seed, playouts)
+    return _network(Path(spec), symmetries, seed)

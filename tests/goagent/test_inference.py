@@ -1,0 +1,67 @@
+"""The network evaluator: masked priors, and ``default`` choosing the shipped network per board size."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+import torch
+
+from goagent import features, inference
+from goagent.config import model_preset
+from goagent.game import GameState
+from goagent.mcts import PlayoutEvaluator
+from goagent.network import build_model, save_checkpoint
+
+
+def save_tiny(path, seed: int) -> None:
+    torch.manual_seed(seed)
+    model = build_model(model_preset("tiny", features.NUM_PLANES))
+    save_checkpoint(path, model, feature_version=features.FEATURE_VERSION)
+
+
+def evaluate(evaluator, size: int):
+    state = GameState(size)
+    state.play(0)  # the corner point is now illegal
+    return evaluator.evaluate([state], [state.legal_mask()])
+
+
+def test_illegal_moves_get_no_prior(tmp_path):
+    save_tiny(tmp_path / "net.pt", seed=0)
+    evaluation = evaluate(inference.load_evaluator(str(tmp_path / "net.pt"), symmetries="average"), 9)
+    assert evaluation.priors.shape == (1, 82)
+    assert evaluation.priors[0, 0] == 0.0
+    assert evaluation.priors[0].sum() == pytest.approx(1.0, abs=1e-5)
+    assert -1.0 <= evaluation.values[0] <= 1.0
+
+
+@pytest.fixture
+def weights_dir(tmp_path, monkeypatch):
+    monkeypatch.setattr(inference, "WEIGHTS_DIR", tmp_path)
+    monkeypatch.setattr(inference, "DEFAULT_WEIGHTS", tmp_path / "default.pt")
+    return tmp_path
+
+
+def test_default_plays_each_size_with_its_shipped_network(weights_dir):
+    save_tiny(weights_dir / "default.pt", seed=0)
+    save_tiny(weights_dir / "9x9.pt", seed=1)
+    (weights_dir / "notes9x9.pt.txt").write_text("not a network")
+    shipped = inference.load_evaluator("default", symmetries="none")
+    general = inference.load_evaluator(str(weights_dir / "default.pt"), symmetries="none")
+    specialist = inference.load_evaluator(str(weights_dir / "9x9.pt"), symmetries="none")
+
+    assert sorted(shipped.specialists) == [9]
+    for size, expected, other in ((9, specialist, general), (13, general, specialist)):
+        got = evaluate(shipped, size).priors
+        np.testing.assert_allclose(got, evaluate(expected, size).priors, atol=1e-6)
+        assert not np.allclose(got, evaluate(other, size).priors, atol=1e-3)
+
+
+def test_default_without_any_network_uses_playouts_and_says_so(weights_dir, caplog):
+    inference._warn_no_network.cache_clear()
+    with caplog.at_level(logging.WARNING):
+        shipped = inference.load_evaluator("default")
+    assert isinstance(shipped.for_size(19), PlayoutEvaluator)
+    assert "no shipped network" in caplog.text
+    assert evaluate(shipped, 5).priors[0, 0] == 0.0
