@@ -57,29 +57,14 @@ def cmd_sl_prepare(args) -> int:
 
 
 def cmd_sl_train(args) -> int:
-    from dataclasses import replace
+    from dataclasses import fields, replace
 
     from goagent.config import TrainConfig, apply_overrides
     from goagent.train import train
 
-    cfg = TrainConfig()
-    names = (
-        "model",
-        "steps",
-        "batch",
-        "device",
-        "lr",
-        "optimizer",
-        "seed",
-        "init",
-        "threads",
-        "workers",
-        "max_minutes",
-    )
-    for name in names:
-        value = getattr(args, name)
-        if value is not None:
-            cfg = replace(cfg, **{name: value})
+    # Every flag named after a TrainConfig field sets it (None: not given, keep the default).
+    given = {f.name: getattr(args, f.name, None) for f in fields(TrainConfig)}
+    cfg = replace(TrainConfig(), **{name: value for name, value in given.items() if value is not None})
     cfg = apply_overrides(cfg, args.set or [])
     last = train(cfg, args.data, args.out)
     print(json.dumps(last))

@@ -11,10 +11,9 @@ import json
 import os
 
 PANELS = (
-    (
-        "losses",
-        ("policy_loss", "val_policy_loss", "value_loss", "val_value_loss", "ownership_loss", "score_loss"),
-    ),
+    ("losses", ("policy_loss", "val_policy_loss", "value_loss", "val_value_loss", "ownership_loss")),
+    # The score loss is in points (about 10, against 1-2 for the rest): its own axis.
+    ("score loss (Huber, points)", ("score_loss",)),
     ("move prediction (validation)", ("val_top1", "val_top5")),
     ("throughput (samples/s)", ("samples_per_s",)),
     # self-play runs: one record per generation
