@@ -491,24 +491,22 @@ class Search:
     def advance(self, state: GameState) -> None:
         """Move the root to ``state`` (the root after one or more moves), keeping
         the matching subtree if there is one, else starting afresh."""
-        node = self.root
-        if self.rules:  # rules count plies from the root: a subtree was grown under other depths
-            node = None if node.state.history_key() != state.history_key() else node
-            self.root = node or Node(state.copy())
-            self.root_eval = None
-            self._noised = False
-            return
-        played = state.moves[len(node.state.moves) :]
-        same_prefix = state.moves[: len(node.state.moves)] == node.state.moves
-        for move in played if same_prefix else [None]:
-            if move is None or move.color != node.state.to_play:
-                node = None
-                break
-            node = node.children.get(move.action)
-            if node is None:
-                break
-        if node is None or node.state.history_key() != state.history_key():
-            node = Node(state.copy())
-        self.root = node
+        node = self._node_of(state)
+        self.root = node if node is not None else Node(state.copy())
         self.root_eval = None
         self._noised = False
+
+    def _node_of(self, state: GameState) -> Node | None:
+        """The node of the current tree whose position is ``state``, if any."""
+        root = self.root
+        if self.rules:  # rules count plies from the root: a subtree was grown under other depths
+            return root if root.state.history_key() == state.history_key() else None
+        known = len(root.state.moves)
+        if state.moves[:known] != root.state.moves:
+            return None
+        node = root
+        for move in state.moves[known:]:
+            node = node.children.get(move.action) if move.color == node.state.to_play else None
+            if node is None:
+                return None
+        return node if node.state.history_key() == state.history_key() else None
