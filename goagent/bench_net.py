@@ -24,15 +24,10 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from goagent.checkpoint import load_checkpoint
 from goagent.config import model_preset
 from goagent.features import NUM_PLANES
-from goagent.network import (
-    PolicyValueNet,
-    build_model,
-    count_parameters,
-    load_checkpoint,
-    prepare_for_inference,
-)
+from goagent.network import PolicyValueNet, build_model, count_parameters, prepare_for_inference
 
 INFERENCE_PATH = "eval + BatchNorm folded + channels_last + inference_mode"
 COMPILED_PATH = INFERENCE_PATH + " + torch.compile(freezing)"

@@ -25,9 +25,10 @@ import numpy as np
 import torch
 
 from goagent import features, symmetry
+from goagent.checkpoint import load_checkpoint
 from goagent.game import GameState
 from goagent.mcts import Evaluation, PlayoutEvaluator
-from goagent.network import load_checkpoint, prepare_for_inference
+from goagent.network import prepare_for_inference
 
 log = logging.getLogger(__name__)
 

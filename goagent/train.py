@@ -29,9 +29,10 @@ import torch
 import torch.nn.functional as F
 
 from goagent import features
+from goagent.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from goagent.config import TrainConfig, dump_toml, model_preset, to_dict
 from goagent.data import PositionTable, is_validation
-from goagent.network import CheckpointError, NetOutput, build_model, load_checkpoint, save_checkpoint
+from goagent.network import NetOutput, build_model
 
 log = logging.getLogger(__name__)
 

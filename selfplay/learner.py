@@ -93,7 +93,7 @@ def train_candidate(
     """Train ``init_path``'s network for ``cfg.steps`` on ``window``; writes ``out_path`` atomically."""
     from tqdm import tqdm
 
-    from goagent.network import load_checkpoint, save_checkpoint
+    from goagent.checkpoint import load_checkpoint, save_checkpoint
     from goagent.train import make_optimizer, pick_device, to_tensors, train_step
 
     device = pick_device(cfg.device)

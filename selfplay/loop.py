@@ -90,7 +90,8 @@ def _initial_model(run: RunDir, cfg: LoopConfig, init: str | None) -> None:
     os.makedirs(os.path.dirname(path), exist_ok=True)
     import torch
 
-    from goagent.network import build_model, load_checkpoint, save_checkpoint
+    from goagent.checkpoint import load_checkpoint, save_checkpoint
+    from goagent.network import build_model
 
     torch.manual_seed(cfg.seed)
     model = (

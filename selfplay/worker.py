@@ -229,8 +229,8 @@ def worker_main(
     """Entry point of a self-play process: load the network, play, return summaries."""
     import torch
 
+    from goagent.checkpoint import load_checkpoint
     from goagent.inference import NetworkEvaluator
-    from goagent.network import load_checkpoint
 
     torch.set_num_threads(threads)
     model = load_checkpoint(model_path, expected_feature_version=features.FEATURE_VERSION).model

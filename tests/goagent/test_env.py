@@ -317,9 +317,10 @@ def test_evaluator_opponent_plays_its_most_probable_legal_move():
 
 def test_checkpoint_opponent(tmp_path):
     torch = pytest.importorskip("torch")
+    from goagent.checkpoint import save_checkpoint
     from goagent.config import model_preset
     from goagent.inference import load_evaluator
-    from goagent.network import build_model, save_checkpoint
+    from goagent.network import build_model
 
     torch.manual_seed(0)
     path = save_checkpoint(

@@ -9,10 +9,11 @@ import pytest
 import torch
 
 from goagent import features, inference
+from goagent.checkpoint import save_checkpoint
 from goagent.config import model_preset
 from goagent.game import GameState
 from goagent.mcts import PlayoutEvaluator
-from goagent.network import build_model, save_checkpoint
+from goagent.network import build_model
 
 
 def save_tiny(path, seed: int) -> None:

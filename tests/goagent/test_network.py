@@ -9,19 +9,15 @@ import pytest
 import torch
 from torch import nn
 
-from goagent.config import ModelConfig, model_preset
-from goagent.network import (
+from goagent.checkpoint import (
     CHECKPOINT_FORMAT_VERSION,
     CheckpointError,
-    PolicyValueNet,
-    build_model,
-    count_parameters,
-    global_pool,
     load_checkpoint,
-    prepare_for_inference,
     save_checkpoint,
     strip_wrapper_prefixes,
 )
+from goagent.config import ModelConfig, model_preset
+from goagent.network import PolicyValueNet, build_model, count_parameters, global_pool, prepare_for_inference
 
 IN_CHANNELS = 7
 FEATURE_VERSION = 3

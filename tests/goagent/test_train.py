@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import torch
 
+from goagent.checkpoint import load_checkpoint
 from goagent.config import TrainConfig
 from goagent.data import PositionTable, PrepareFilter, is_validation, prepare, rank_value, split_key
-from goagent.network import load_checkpoint
 from goagent.train import StepBatches, _batches, evaluate_games, losses, train
 
 GAMES = [

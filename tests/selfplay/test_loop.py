@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 from sgfmill import sgf
 
+from goagent.checkpoint import load_checkpoint
 from goagent.config import load_toml
-from goagent.network import load_checkpoint
 from goagent.plot import read_metrics
 from selfplay.config import LoopConfig, preset
 from selfplay.loop import run_loop
