@@ -160,7 +160,8 @@ def _no_early_pass(state: GameState, decision: Decision) -> Decision:
 
 def _warm_up(evaluator) -> None:
     """Compile (or load from Numba's cache) the search and playout kernels, and run
-    the network once, so the first real move is not slow."""
-    state = GameState(9)
-    Search(state, evaluator, SearchConfig(batch_size=4)).run(visits=8)
-    playout_ownership(state, 1)
+    the networks once, so the first real move is not slow (``default`` has its own
+    network for 9x9 and another for the sizes GUIs start with, 19x19)."""
+    for size in (9, 19):
+        Search(GameState(size), evaluator, SearchConfig(batch_size=4)).run(visits=8)
+    playout_ownership(GameState(9), 1)
