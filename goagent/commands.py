@@ -174,7 +174,7 @@ def _register_sl(subparsers) -> None:
         "over every move.",
     )
     ev.add_argument("sources", nargs="+", help="SGF files, folders or archives")
-    ev.add_argument("--model", default="default", help="checkpoint (default: the shipped network)")
+    ev.add_argument("--model", default="default", help="checkpoint (default: the shipped default.pt)")
     ev.add_argument("--max-games", type=int, default=None, help="stop after this many games")
     ev.add_argument("--batch", type=int, default=256, help="positions per forward pass")
     ev.add_argument("--json", action="store_true", help="print JSON with keys top1, top5, positions, games")

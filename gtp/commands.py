@@ -50,7 +50,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--model",
         default="default",
         metavar="M",
-        help="the network: 'default' (the one shipped with goagent; without one, random playouts), "
+        help="the network: 'default' (the ones shipped with goagent: 9x9.pt on 9x9, default.pt on "
+        "other sizes; without them, random playouts), "
         "a checkpoint path, or 'playouts' (no network: fast to start, weak). Default: default",
     )
     limit = parser.add_mutually_exclusive_group()

@@ -185,7 +185,8 @@ def register(subparsers) -> None:
         help="play games between two players and estimate the Elo difference",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
         description="Play A against B with alternating colors. A player is `default` (the shipped "
-        'network), `playouts` (network-free search), a checkpoint path, or gtp:"COMMAND ARGS" for '
+        "networks: 9x9.pt on 9x9, default.pt on other sizes), `playouts` (network-free search), "
+        'a checkpoint path, or gtp:"COMMAND ARGS" for '
         'any GTP engine, e.g. gtp:"/usr/games/gnugo --mode gtp --level 10". Prints wins/losses/draws '
         "by color and A's Elo over B with a 95%% confidence interval.",
     )
