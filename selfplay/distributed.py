@@ -10,7 +10,9 @@ run folder, so workers need no shared file system.
 Start a cluster with ``ray start --head`` on one machine and
 ``ray start --address HEAD_IP:6379`` on the others, then pass
 ``--ray HEAD_IP:6379`` (or ``auto`` on a cluster node).  Needs the optional
-``ray`` extra: ``pip install 'goagent[ray]'``.
+``ray`` extra: ``pip install 'goagent[ray]'``.  Ray 2.59 and newer start
+clusters with token authentication; the loop then needs ``RAY_AUTH_MODE=token``
+and the cluster's token (README, "Self-play reinforcement learning").
 """
 
 from __future__ import annotations
@@ -27,6 +29,20 @@ def _import_ray():
     except ImportError:
         raise RuntimeError("--ray needs Ray: pip install 'goagent[ray]'") from None
     return ray
+
+
+def _connect(ray, address: str) -> None:
+    try:
+        ray.init(address=address, ignore_reinit_error=True, log_to_driver=False)
+    except ConnectionError as err:
+        # Ray 2.59+ turns token authentication on for clusters started with `ray start`,
+        # but not for a driver that connects by address: the two must agree.
+        raise ConnectionError(
+            f"{err}. Check that `ray start --head` runs there. If the cluster uses token "
+            "authentication (Ray 2.59 and newer, by default), run the loop with RAY_AUTH_MODE=token "
+            "and the cluster's token (`ray get-auth-token` on the head; RAY_AUTH_TOKEN or "
+            "~/.ray/auth_token here)"
+        ) from None
 
 
 def _play_remote(model_bytes: bytes, cfg: SelfPlayConfig, game_ids: list[int], seed: int) -> dict[str, bytes]:
@@ -51,7 +67,7 @@ def generate_with_ray(
 ) -> None:
     ray = _import_ray()
     if not ray.is_initialized():
-        ray.init(address=address, ignore_reinit_error=True, log_to_driver=False)
+        _connect(ray, address)
     with open(model_path, "rb") as handle:
         model_ref = ray.put(handle.read())  # one copy in the object store for every worker
     workers = max(1, min(len(missing), int(ray.cluster_resources().get("CPU", 1))))
