@@ -72,10 +72,10 @@ def cmd_sl_train(args) -> int:
 
 
 def cmd_sl_eval(args) -> int:
-    from goagent.inference import DEFAULT_WEIGHTS
+    from goagent.inference import DEFAULT_NAME, WEIGHTS_DIR
     from goagent.train import evaluate_games
 
-    model = str(DEFAULT_WEIGHTS) if args.model == "default" else args.model
+    model = str(WEIGHTS_DIR / DEFAULT_NAME) if args.model == "default" else args.model
     result = evaluate_games(
         model, args.sources, args.max_games, args.batch, validation_percent=args.validation_only
     )

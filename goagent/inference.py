@@ -33,7 +33,7 @@ from goagent.network import prepare_for_inference
 log = logging.getLogger(__name__)
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
-DEFAULT_WEIGHTS = WEIGHTS_DIR / "default.pt"
+DEFAULT_NAME = "default.pt"  # in WEIGHTS_DIR: plays every size without a specialist
 SYMMETRY_MODES = ("none", "random", "average")
 
 
@@ -118,7 +118,8 @@ def _masked_softmax(logits: np.ndarray, legal: np.ndarray) -> np.ndarray:
 
 
 def default_weights() -> Path | None:
-    return DEFAULT_WEIGHTS if DEFAULT_WEIGHTS.exists() else None
+    path = WEIGHTS_DIR / DEFAULT_NAME
+    return path if path.exists() else None
 
 
 def specialist_weights() -> dict[int, Path]:

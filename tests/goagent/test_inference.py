@@ -40,7 +40,6 @@ def test_illegal_moves_get_no_prior(tmp_path):
 @pytest.fixture
 def weights_dir(tmp_path, monkeypatch):
     monkeypatch.setattr(inference, "WEIGHTS_DIR", tmp_path)
-    monkeypatch.setattr(inference, "DEFAULT_WEIGHTS", tmp_path / "default.pt")
     return tmp_path
 
 
