@@ -80,9 +80,13 @@ class NetworkEvaluator:
         return result
 
     def evaluate(self, states: list[GameState], legal: list[np.ndarray]) -> Evaluation:
-        n = states[0].size
-        planes = self._planes(states, legal)  # (B, C, n, n)
-        batch = len(states)
+        return self.evaluate_planes(self._planes(states, legal), np.stack(legal))
+
+    def evaluate_planes(self, planes: np.ndarray, legal: np.ndarray) -> Evaluation:
+        """The batch entry point: encoded positions ``planes`` (B, C, n, n) float32 and
+        their legal moves ``legal`` (B, n*n+1) bool -> priors (masked), values, ownership,
+        scores, all from the side to move's view."""
+        batch, n = len(planes), planes.shape[-1]
         if self.symmetries == "average":
             ks = np.tile(np.arange(8), batch)
             planes = np.repeat(planes, 8, axis=0)
@@ -98,12 +102,12 @@ class NetworkEvaluator:
             ownership = symmetry.apply_planes_each(ownership, back)
         if self.symmetries == "average":
             logits = logits.reshape(batch, 8, -1)
-            priors = _masked_softmax(logits, np.stack(legal)[:, None, :]).mean(axis=1)
+            priors = _masked_softmax(logits, legal[:, None, :]).mean(axis=1)
             values = values.reshape(batch, 8).mean(axis=1)
             ownership = None if ownership is None else ownership.reshape(batch, 8, n, n).mean(axis=1)
             scores = None if scores is None else scores.reshape(batch, 8).mean(axis=1)
         else:
-            priors = _masked_softmax(logits, np.stack(legal))
+            priors = _masked_softmax(logits, legal)
         if ownership is not None:
             ownership = ownership.reshape(batch, n * n)
         return Evaluation(priors.astype(np.float32), values.astype(np.float32), ownership, scores)
@@ -156,6 +160,11 @@ class ShippedEvaluator:
 
     def evaluate(self, states: list[GameState], legal: list[np.ndarray]) -> Evaluation:
         return self.for_size(states[0].size).evaluate(states, legal)
+
+    def evaluate_planes(self, planes: np.ndarray, legal: np.ndarray) -> Evaluation:
+        """As ``NetworkEvaluator.evaluate_planes``, by the network for the planes' board size
+        (callers check ``hasattr(for_size(n), "evaluate_planes")``: playouts need states)."""
+        return self.for_size(planes.shape[-1]).evaluate_planes(planes, legal)
 
 
 def _network(path: Path, symmetries: str, seed: int) -> NetworkEvaluator:
