@@ -1,11 +1,13 @@
-"""GameState: one game of Go under Tromp-Taylor rules with positional superko.
+"""GameState: one game of Go under a ruleset (default Tromp-Taylor, positional superko).
 
 The one object the rest of the code passes around.  It owns a ``Board`` (the
-Numba engine), whose turn it is, komi, handicap, the move history (for undo,
-features and SGF), the set of positions seen (positional superko: a move may
-not recreate any earlier position of the stones; ``superko=False`` keeps
-simple ko only, for replaying records played under Japanese rules), consecutive passes and
-resignation.
+Numba engine), whose turn it is, komi, handicap, the ruleset
+(``goagent.rules.Ruleset``), the move history (for undo, features and SGF),
+the positions seen (positional superko: a move may not recreate any earlier
+position of the stones; situational superko: nor one with the same player to
+move; simple ko: only the immediate recapture is barred, as Japanese-rules
+records need), consecutive passes and resignation.  Multi-stone suicide is
+never legal, whatever the ruleset says (the board kernels forbid it).
 
 Moves are actions (``row * n + col``, pass = ``n*n``); ``play`` takes an optional
 color so GTP can play either side whoever is to move.  Illegal moves raise
@@ -14,12 +16,17 @@ color so GTP can play either side whoever is to move.  Illegal moves raise
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from goagent.board import Board, drop_repeats
 from goagent.coords import BLACK, EMPTY, WHITE, action_to_gtp, check_size, opponent
+from goagent.rules import TROMP_TAYLOR, Ruleset
+
+# XORed into a position's hash when White is to move: the situational-superko key
+# (the same stones with the other player to move are a different situation).
+_WHITE_TO_MOVE = -0x3A5F0C92D7E1B46B
 
 
 class IllegalMoveError(ValueError):
@@ -65,9 +72,17 @@ def fixed_handicap(size: int, stones: int) -> list[int]:
 class GameState:
     """A game in progress: board, side to move, history, superko, passes, result."""
 
-    def __init__(self, size: int = 19, komi: float = 7.5, handicap: int = 0, superko: bool = True):
+    def __init__(
+        self,
+        size: int = 19,
+        komi: float = 7.5,
+        handicap: int = 0,
+        superko: bool = True,
+        rules: Ruleset | None = None,
+    ):
         check_size(size)
-        self.superko = superko  # False: simple ko only (Japanese-rules records)
+        # ``superko=False`` without a ruleset: Tromp-Taylor with simple ko (old callers).
+        self.rules = rules if rules is not None else TROMP_TAYLOR if superko else _simple_ko(TROMP_TAYLOR)
         self.size = size
         self.komi = float(komi)
         self.board = Board(size)
@@ -81,6 +96,9 @@ class GameState:
         self._seen: dict[int, int] = {}  # position hash -> times seen (superko)
         self._hashes: list[int] = []  # hash of every position so far, in order
         self._seen_sorted: np.ndarray | None = None  # sorted keys of _seen, built on demand
+        self._situations: dict[int, int] = {}  # hash with side to move -> times seen
+        self._sides: list[int] = []  # side to move in each position of _hashes
+        self._situations_sorted: np.ndarray | None = None
         self._remember(self.board.hash)
         if handicap:
             self.place_handicap(fixed_handicap(size, handicap))
@@ -88,18 +106,50 @@ class GameState:
     # -- setup ---------------------------------------------------------------
 
     def _remember(self, h: int) -> None:
-        self._seen_sorted = None
+        self._seen_sorted = self._situations_sorted = None
         self._seen[h] = self._seen.get(h, 0) + 1
         self._hashes.append(h)
+        side = self.to_play
+        self._sides.append(side)
+        key = _situation(h, side)
+        self._situations[key] = self._situations.get(key, 0) + 1
 
     def _forget(self, h: int) -> None:
-        self._seen_sorted = None
+        self._seen_sorted = self._situations_sorted = None
         self._hashes.pop()
-        left = self._seen[h] - 1
-        if left:
-            self._seen[h] = left
-        else:
-            del self._seen[h]
+        _decrement(self._seen, h)
+        _decrement(self._situations, _situation(h, self._sides.pop()))
+
+    # -- rules and komi ------------------------------------------------------
+
+    @property
+    def superko(self) -> bool:
+        """Whether a whole-board repetition rule applies (the ruleset's ko is not simple)."""
+        return self.rules.ko != "simple"
+
+    @superko.setter
+    def superko(self, value: bool) -> None:
+        # Kept for old callers: True means positional superko, False simple ko.
+        if value != self.superko:
+            self.rules = replace(self.rules, ko="positional") if value else _simple_ko(self.rules)
+
+    def set_rules(self, rules: Ruleset) -> None:
+        """Play on under ``rules`` (the moves so far stay; later moves follow the new ko rule)."""
+        if not isinstance(rules, Ruleset):
+            raise TypeError(f"rules must be a Ruleset, not {type(rules).__name__}")
+        self.rules = rules
+
+    def set_komi(self, komi: float) -> None:
+        """Change komi (GTP ``komi``, SGF ``KM``); refuses nan, inf and absurd values."""
+        komi = float(komi)
+        if not abs(komi) < 1000:
+            raise ValueError(f"komi must be a finite number below 1000 in size, not {komi}")
+        self.komi = komi
+
+    @property
+    def effective_komi(self) -> float:
+        """Komi plus White's handicap bonus under the ruleset (what scores subtract)."""
+        return self.rules.effective_komi(self.komi, self.handicap)
 
     def _require_fresh(self, what: str) -> None:
         if self.moves:
@@ -148,9 +198,16 @@ class GameState:
         if action == n * n:
             return None, self.board.hash
         reason, h = self.board.check(action, color)
-        if reason is None and self.superko and h in self._seen:
+        if reason is None and self._repeats(h, opponent(color)):
             reason = "superko"
         return reason, h
+
+    def _repeats(self, h: int, side: int) -> bool:
+        """Whether the position ``h`` with ``side`` to move breaks the ruleset's superko."""
+        ko = self.rules.ko
+        if ko == "positional":
+            return h in self._seen
+        return ko == "situational" and _situation(h, side) in self._situations
 
     def is_legal(self, action: int, color: int | None = None) -> bool:
         return self.illegal_reason(action, color) is None
@@ -159,23 +216,33 @@ class GameState:
         """``bool[n*n+1]`` over actions, pass last (always legal), superko included."""
         color = self.to_play if color is None else color
         mask, hashes = self.board.legal_moves(color)
-        if self.superko:
+        if self.rules.ko == "positional":
             if self._seen_sorted is None:
                 self._seen_sorted = np.array(sorted(self._seen), np.int64)
             drop_repeats(mask, hashes, self._seen_sorted)
+        elif self.rules.ko == "situational":
+            if self._situations_sorted is None:
+                self._situations_sorted = np.array(sorted(self._situations), np.int64)
+            if opponent(color) == WHITE:
+                hashes ^= np.int64(_WHITE_TO_MOVE)
+            drop_repeats(mask, hashes, self._situations_sorted)
         return mask
 
     # -- moves ---------------------------------------------------------------
 
-    def play(self, action: int, color: int | None = None) -> int:
+    def play(self, action: int, color: int | None = None, check_superko: bool = True) -> int:
         """Play ``action`` (pass = n*n) for ``color``; returns stones captured.
 
         Raises IllegalMoveError (and changes nothing) if the move is illegal.
+        ``check_superko=False`` accepts a whole-board repetition (a controller
+        that referees under its own rules); basic rules still hold.
         """
         color = self.to_play if color is None else color
         if color not in (BLACK, WHITE):
             raise ValueError(f"not a player color: {color!r}")
         reason, _ = self._check(action, color)
+        if reason == "superko" and not check_superko:
+            reason = None
         if reason:
             where = action_to_gtp(action, self.size) if reason != "off-board" else str(action)
             raise IllegalMoveError(f"illegal move {where} ({reason})", reason)
@@ -183,10 +250,10 @@ class GameState:
         self._state_stack.append((self.to_play, self.passes, self.resigned))
         is_pass = action == self.size**2
         captured = self.board.play(action, color) if is_pass else self.board.place(action, color)
+        self.to_play = opponent(color)  # before _remember: it records the side to move
         self._remember(self.board.hash)
         self.moves.append(Move(color, action))
         self.passes = self.passes + 1 if is_pass else 0
-        self.to_play = opponent(color)
         return captured
 
     def pass_move(self, color: int | None = None) -> None:
@@ -218,6 +285,8 @@ class GameState:
         other._state_stack = list(self._state_stack)
         other._seen = dict(self._seen)
         other._hashes = list(self._hashes)
+        other._situations = dict(self._situations)
+        other._sides = list(self._sides)
         return other
 
     # -- queries -------------------------------------------------------------
@@ -233,7 +302,7 @@ class GameState:
     def history_key(self, depth: int = 8) -> tuple:
         """A hashable key of the position, its last ``depth`` positions, side to move
         and rules: equal keys give equal network inputs (evaluation caches)."""
-        return (tuple(self._hashes[-depth:]), self.to_play, self.komi, self.superko)
+        return (tuple(self._hashes[-depth:]), self.to_play, self.effective_komi, self.rules)
 
     def initial_position(self) -> np.ndarray:
         """``int8[n, n]``: the stones before the first move (setup and handicap)."""
@@ -256,9 +325,10 @@ class GameState:
         return boards
 
     def score(self) -> float:
-        """Tromp-Taylor area score, black minus white minus komi."""
+        """Tromp-Taylor area score, black minus white minus the effective komi (every
+        stone counted alive; ``goagent.scoring`` scores with dead stones and territory)."""
         black, white, _ = self.board.area()
-        return black - white - self.komi
+        return black - white - self.effective_komi
 
     def ownership(self) -> np.ndarray:
         """``int8[n*n]``: BLACK/WHITE/EMPTY owner of each point by Tromp-Taylor."""
@@ -281,6 +351,23 @@ class GameState:
         return (
             f"GameState(size={self.size}, komi={self.komi}, moves={len(self.moves)}, to_play={self.to_play})"
         )
+
+
+def _simple_ko(rules: Ruleset) -> Ruleset:
+    return replace(rules, ko="simple")
+
+
+def _situation(h: int, side: int) -> int:
+    """The situational-superko key of position ``h`` with ``side`` to move."""
+    return h ^ _WHITE_TO_MOVE if side == WHITE else h
+
+
+def _decrement(counts: dict[int, int], key: int) -> None:
+    left = counts[key] - 1
+    if left:
+        counts[key] = left
+    else:
+        del counts[key]
 
 
 def format_result(score: float) -> str:
