@@ -109,7 +109,78 @@ def cmd_gtp(args) -> int:
     return run_stdio(options)
 
 
+ANALYSIS_DESCRIPTION = """\
+Speak KataGo's JSON analysis engine protocol on stdin/stdout (for KaTrain and
+other tools written for `katago analysis`). One JSON query per input line; one
+JSON result per analysed turn per output line, values from Black's side unless
+a query's overrideSettings.reportAnalysisWinratesAs says WHITE or SIDETOMOVE.
+Turns of many queries are searched together and share network batches. At the
+end of input the queued turns are finished, then the engine exits.
+
+In KaTrain: General & Engine settings > engine command (custom):
+  goagent analysis
+(plus any flags below). stdout carries only protocol lines; logs go to stderr.
+"""
+
+
+def cmd_analysis(args) -> int:
+    if args.model not in ("default", "playouts") and not os.path.isfile(args.model):
+        raise ValueError(f"--model: no such checkpoint file: {args.model}")
+    from gtp.analysis_engine import AnalysisSettings, run_stdio
+
+    settings = AnalysisSettings(
+        visits=args.visits, seconds=args.seconds, parallel=args.parallel, batch=args.batch, seed=args.seed
+    )
+    options = EngineOptions(model=args.model, threads=args.threads, seed=args.seed)
+    return run_stdio(settings, options)
+
+
+def _register_analysis(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "analysis",
+        help="run as a KataGo-style JSON analysis engine (KaTrain; stdin/stdout)",
+        description=ANALYSIS_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--model",
+        default="default",
+        metavar="M",
+        help="the network: 'default', a checkpoint path, or 'playouts' (see `goagent gtp --help`)",
+    )
+    parser.add_argument(
+        "--visits",
+        type=_positive_int,
+        default=500,
+        metavar="N",
+        help="visits per turn when a query gives no maxVisits. Default: 500",
+    )
+    parser.add_argument(
+        "--seconds",
+        type=_positive_float,
+        default=None,
+        metavar="S",
+        help="at most this long per turn when a query gives no maxTime. Default: no limit",
+    )
+    parser.add_argument(
+        "--parallel",
+        type=_positive_int,
+        default=8,
+        metavar="K",
+        help="turns searched at once, their leaves pooled into one network batch. Default: 8",
+    )
+    parser.add_argument(
+        "--batch", type=_positive_int, default=8, metavar="B", help="leaves per turn per batch. Default: 8"
+    )
+    parser.add_argument(
+        "--threads", type=_positive_int, default=None, metavar="T", help="CPU threads for the network (torch)"
+    )
+    parser.add_argument("--seed", type=int, default=0, metavar="N", help="random seed. Default: 0")
+    parser.set_defaults(func=cmd_analysis)
+
+
 def register(subparsers) -> None:
+    _register_analysis(subparsers)
     parser = subparsers.add_parser(
         "gtp",
         help="run as a GTP engine for Sabaki, Lizzie, GoGui (stdin/stdout)",
