@@ -68,7 +68,7 @@ from gymnasium import spaces
 
 from goagent import features
 from goagent.coords import BLACK, EMPTY, WHITE, action_to_gtp, color_name, opponent, parse_color
-from goagent.env_game import EnvGame
+from goagent.env_game import EnvGame, draw_below, new_draws
 from goagent.env_render import draw_board
 from goagent.game import GameState
 from goagent.sgf import read_sgf
@@ -170,9 +170,9 @@ def _check_reset_options(options: dict | None, strict: bool = True) -> dict:
 
 
 class _RandomOpponent:
-    def __call__(self, game: EnvGame, rng: np.random.Generator) -> int:
+    def __call__(self, game: EnvGame, rng: np.ndarray) -> int:
         legal = np.flatnonzero(game.mask)
-        return int(legal[rng.integers(len(legal))])
+        return int(legal[draw_below(rng, len(legal))])
 
 
 class _PolicyOpponent:
@@ -181,7 +181,7 @@ class _PolicyOpponent:
     def __init__(self, policy: Callable):
         self.policy = policy
 
-    def __call__(self, game: EnvGame, rng: np.random.Generator) -> int:
+    def __call__(self, game: EnvGame, rng: np.ndarray) -> int:
         return int(self.policy(game.planes(), game.mask.astype(np.int8)))
 
 
@@ -196,7 +196,7 @@ class _NetworkOpponent:
         self.spec = spec
         self.evaluator = None if isinstance(spec, str | os.PathLike) else spec
 
-    def __call__(self, game: EnvGame, rng: np.random.Generator) -> int:
+    def __call__(self, game: EnvGame, rng: np.ndarray) -> int:
         if self.evaluator is None:
             from goagent.inference import load_evaluator  # lazily: torch only when a network plays
 
@@ -204,7 +204,7 @@ class _NetworkOpponent:
         priors = self.evaluator.evaluate([game.state], [game.mask]).priors[0]
         priors = np.where(game.mask, priors, -1.0)
         best = np.flatnonzero(priors == priors.max())
-        return int(best[rng.integers(len(best))]) if len(best) > 1 else int(best[0])
+        return int(best[draw_below(rng, len(best))]) if len(best) > 1 else int(best[0])
 
 
 def make_opponent(spec: Any) -> Callable | None:
@@ -302,6 +302,10 @@ class GoEnv(gymnasium.Env):
         self.agent_color = BLACK
         self._plies = 0
         self._done = False
+        # The random agent color and every random choice of an opponent come from
+        # this xorshift stream, seeded from np_random by reset(seed=...): the vector
+        # env (goagent.env_vector) draws the same way inside its kernel.
+        self._draws: np.ndarray | None = None
 
     # -- spaces and state ----------------------------------------------------
 
@@ -340,6 +344,8 @@ class GoEnv(gymnasium.Env):
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
+        if seed is not None or self._draws is None:
+            self._draws = new_draws(self.np_random)  # the episode's draws; see _draws in __init__
         opts = _check_reset_options(options)
         size = opts.get("size", self.size)
         state = _new_state(
@@ -348,7 +354,7 @@ class GoEnv(gymnasium.Env):
         self._set_spaces(state.size)
         color = _parse_agent_color(opts.get("agent_color", self.agent_color_option))
         if color == "random":
-            color = BLACK if self.np_random.integers(2) == 0 else WHITE
+            color = BLACK if draw_below(self._draws, 2) == 0 else WHITE
         self.agent_color = color
         self._game = EnvGame(state, self.ladders)
         self._plies = 0
@@ -413,7 +419,7 @@ class GoEnv(gymnasium.Env):
 
     def _opponent_move(self) -> int:
         game = self._game
-        action = self.opponent(game, self.np_random)
+        action = self.opponent(game, self._draws)
         if not (0 <= action < len(game.mask) and game.mask[action]):
             raise RuntimeError(f"the opponent chose action {action}, which is not legal here")
         game.play(action, planes=False)
@@ -438,6 +444,7 @@ class GoEnv(gymnasium.Env):
             "agent_color": self.agent_color,
             "max_moves": self.max_moves,
             "rng": copy.deepcopy(self.np_random.bit_generator.state),
+            "draws": None if self._draws is None else self._draws.copy(),
         }
 
     def set_state(self, snapshot: dict) -> None:
@@ -449,6 +456,8 @@ class GoEnv(gymnasium.Env):
         self._plies, self._done = snapshot["plies"], snapshot["done"]
         self.agent_color, self.max_moves = snapshot["agent_color"], snapshot["max_moves"]
         self.np_random.bit_generator.state = copy.deepcopy(snapshot["rng"])
+        draws = snapshot.get("draws")
+        self._draws = None if draws is None else draws.copy()
 
     def clone(self) -> GoEnv:
         """An independent env in the same position (the opponent policy is shared)."""
@@ -457,6 +466,7 @@ class GoEnv(gymnasium.Env):
         other.action_space = copy.deepcopy(self.action_space)
         other._np_random = copy.deepcopy(self._np_random)
         other._game = None if self._game is None else self._game.copy()
+        other._draws = None if self._draws is None else self._draws.copy()
         return other
 
 
@@ -466,7 +476,12 @@ ENV_IDS = {"goagent/Go-v0": {}, **{f"goagent/Go{n}x{n}-v0": {"size": n} for n in
 def _register() -> None:
     for env_id, kwargs in ENV_IDS.items():
         if env_id not in gymnasium.registry:
-            gymnasium.register(id=env_id, entry_point="goagent.env:GoEnv", kwargs=kwargs)
+            gymnasium.register(
+                id=env_id,
+                entry_point="goagent.env:GoEnv",
+                vector_entry_point="goagent.env_vector:GoVectorEnv",
+                kwargs=kwargs,
+            )
 
 
 _register()

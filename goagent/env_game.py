@@ -29,7 +29,15 @@ import numpy as np
 from numba import njit
 
 from goagent import features
-from goagent.board import _colors, _ko_action, _legal_mask, _play_action, grow_position_set, position_set
+from goagent.board import (
+    _colors,
+    _ko_action,
+    _legal_mask,
+    _play_action,
+    _rand_below,
+    grow_position_set,
+    position_set,
+)
 from goagent.coords import BLACK, EMPTY, WHITE
 from goagent.game import GameState, format_result
 from goagent.ladders import context_views, new_context
@@ -71,6 +79,17 @@ def _planes(buffer, top, me, komi, ko, legal, ladders, arena, out):
 
 
 _NO_PLANES = np.zeros((0, 1, 1), np.float32)
+
+
+@njit(cache=True)
+def draw_below(draws, k):
+    """An int in ``[0, k)`` from the xorshift stream ``draws`` (uint64[1], advanced)."""
+    return _rand_below(draws, k)
+
+
+def new_draws(generator: np.random.Generator) -> np.ndarray:
+    """A draw stream (uint64[1], never 0) seeded from a numpy Generator."""
+    return np.array([generator.integers(1, 2**63)], np.uint64)
 
 
 class EnvGame:
