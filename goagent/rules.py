@@ -324,6 +324,15 @@ def _from_compact(text: str) -> tuple[Ruleset, float | None]:
     return Ruleset(**fields), komi
 
 
+def rules_from_sgf(ru: str) -> Ruleset | None:
+    """The ruleset an SGF ``RU`` value names ("Japanese", "Chinese", "AGA", "NZ", "GOE"...),
+    None when it is empty or unknown (the caller keeps its own rules then)."""
+    try:
+        return parse_rules(ru) if ru and ru.strip() else None
+    except ValueError:
+        return None
+
+
 TROMP_TAYLOR = PRESETS["tromp-taylor"]
 JAPANESE = PRESETS["japanese"]
 CHINESE = PRESETS["chinese"]

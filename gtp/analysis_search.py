@@ -7,34 +7,33 @@ returns the position of every turn to analyse.
 
 ``TurnJob`` is one turn's search (its own ``goagent.mcts.Search`` tree, with
 the query's avoid/allow rules and search settings).  ``Pool.step(jobs)``
-advances several jobs together: it gathers leaves from every job's tree
-under virtual loss (``Search.gather``), answers what the shared evaluation
-cache knows, evaluates the rest in one network call per board size, and
-backs them up (``Search.finish``).  So the turns of a whole game, and of
-several games, share each network batch.  The cache is shared between jobs
-of the same board size, komi and rules only (the cache key carries the
-position, its history and komi; rules are kept apart here).  A job's root
-is always evaluated afresh (not from the cache), so its ownership and
-policy are at hand for the response.
+advances several jobs together: each job's search gathers leaves under
+virtual loss (``Search.gather``: encoded planes, its own evaluation cache
+answering what it has seen), the leaves of all jobs on one board size go to
+the network in one ``evaluate_planes`` call, and each search backs its rows
+up (``Search.finish``).  So the turns of a whole game, and of several games,
+share each network batch.  A root is evaluated alone, once per turn, inside
+the search (its ownership, score and policy are kept for the response).
+Evaluators without ``evaluate_planes`` (random playouts) evaluate each
+search's leaves separately.  Each turn has its own tree and cache, so
+rulesets and komi never mix.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections import OrderedDict
 
 import numpy as np
 
 from goagent.coords import BLACK, WHITE, action_to_gtp
 from goagent.game import GameState, IllegalMoveError
 from goagent.mcts import Evaluation, MoveRule, Search, SearchConfig
+from goagent.scoring import playout_ownership
 from gtp.analysis_query import Query, QueryError
 from gtp.analysis_report import TurnView
-from gtp.scoring import playout_ownership
 
 OWNERSHIP_PLAYOUTS = 128  # for an evaluator without an ownership head
-CACHE_SIZE = 400_000  # evaluations per (size, rules) cache
 
 
 def build_states(query: Query) -> dict[int, GameState]:
@@ -103,41 +102,39 @@ class TurnJob:
         self.deadline = math.inf
         self.next_report = math.inf
         self.stalled = 0
-        self.root_eval: Evaluation | None = None  # the root's own evaluation (one row)
-        self.root_legal: np.ndarray | None = None
 
     def sort_key(self) -> tuple[int, int]:
         return (-self.priority, self.seq)
 
-    def start(self, evaluator, cache: OrderedDict, visits: int, seconds: float | None, seed: int) -> None:
+    def start(self, evaluator, visits: int, seconds: float | None, seed: int, batch: int) -> None:
         q = self.query
-        config = SearchConfig(cache_size=CACHE_SIZE, **q.search)
+        config = SearchConfig(batch_size=batch, **q.search)
         self.search = Search(self.state, evaluator, config, seed=seed)
-        self.search.cache = cache
-        self.search.restrict(
-            tuple(MoveRule(r.color, r.actions, r.until_depth, r.allow) for r in q.move_rules)
-        )
+        self.search.restrict(tuple(MoveRule(r.color, r.actions, r.until_depth, r.allow) for r in q.move_rules))
         self.visits = visits
         now = time.monotonic()
         self.deadline = now + seconds if seconds is not None else math.inf
         self.next_report = now + q.report_every if q.report_every else math.inf
 
     @property
+    def root_visits(self) -> int:
+        return 0 if self.search is None else int(self.search.root.visits)
+
+    @property
     def finished(self) -> bool:
         if self.terminated or self.done or self.failed:
             return True
-        if self.search is None or self.search.root.expanded is False:
+        if self.search is None or not self.search.root.expanded:
             return False
-        return self.search.root.visits >= self.visits or time.monotonic() >= self.deadline
+        return self.root_visits >= self.visits or time.monotonic() >= self.deadline
 
     def view(self, during_search: bool = False) -> TurnView:
         q = self.query
         result = None
+        root_eval = None
         if self.search is not None and self.search.root.expanded:
             result = self.search.result()
-        ev = self.root_eval
-        if result is not None and result.score is None and ev is not None and ev.scores is not None:
-            result.score = float(ev.scores[0])  # the root's own estimate, for a search of no visits
+            root_eval = getattr(self.search, "root_eval", None)
         return TurnView(
             id=q.id,
             turn=self.turn,
@@ -146,10 +143,11 @@ class TurnJob:
             perspective=q.perspective,
             result=result,
             during_search=during_search,
-            root_ownership=None if ev is None or ev.ownership is None else ev.ownership[0],
-            root_priors=None if ev is None else ev.priors[0],
-            legal=self.root_legal,
+            root_ownership=None if result is None else result.root_ownership,
+            root_priors=None if root_eval is None else root_eval.priors[0],
+            legal=self.state.legal_mask() if q.include_policy else None,
             include_ownership=q.include_ownership,
+            include_ownership_stdev=q.include_ownership_stdev,
             include_policy=q.include_policy,
             include_moves_ownership=q.include_moves_ownership,
             include_pv_visits=q.include_pv_visits,
@@ -164,81 +162,83 @@ class Pool:
         self.evaluator = evaluator
         self.batch_size = batch_size
         self.seed = seed
-        self.caches: dict[tuple, OrderedDict] = {}
         self.evaluations = 0
         self.calls = 0
 
-    def cache_for(self, query: Query) -> OrderedDict:
-        return self.caches.setdefault((query.size, query.rules_key), OrderedDict())
-
-    def clear_cache(self) -> None:
-        for cache in self.caches.values():
-            cache.clear()
+    def _planes_target(self, size: int):
+        """The evaluator that takes encoded planes for ``size`` (pooled batches), or None."""
+        target = self.evaluator.for_size(size) if hasattr(self.evaluator, "for_size") else self.evaluator
+        return target if hasattr(target, "evaluate_planes") else None
 
     def step(self, jobs: list[TurnJob]) -> None:
-        """One round: every job gathers up to ``batch_size`` leaves; one evaluation per size."""
-        requests = []  # (job, path, leaf, legal, is_root)
+        """One round: every job gathers up to ``batch_size`` leaves; the leaves of all jobs
+        on one board size go to the network in one call."""
+        pooled: dict[int, list[tuple[TurnJob, int]]] = {}
         for job in jobs:
             search = job.search
-            before = search.root.visits
+            before = job.root_visits
             want = int(min(self.batch_size, max(1, job.visits - before)))
-            pending = search.gather(want)
-            for path, leaf in pending:
-                is_root = leaf is search.root
-                entry = None if is_root else search.cached(leaf)
-                if entry is not None:
-                    search.finish(path, leaf, entry)
-                else:
-                    requests.append((job, path, leaf, leaf.state.legal_mask(), is_root))
-            job.stalled = job.stalled + 1 if not pending and search.root.visits == before else 0
+            count = search.gather(want)  # the first call also evaluates the root (its own call)
+            if count:
+                size = job.state.size
+                if self._planes_target(size) is not None:
+                    pooled.setdefault(size, []).append((job, count))
+                else:  # an evaluator that needs positions (playouts, test doubles): per search
+                    search.finish(count, search.evaluate_leaves(count))
+                    self.calls += 1
+                    self.evaluations += count
+            job.stalled = job.stalled + 1 if not count and job.root_visits == before else 0
             if job.stalled >= 3:  # nothing left to search (every line ends the game)
                 job.done = True
-        by_size: dict[int, list] = {}
-        for request in requests:
-            by_size.setdefault(request[2].state.size, []).append(request)
-        for group in by_size.values():
-            self._evaluate(group)
+        for size, group in pooled.items():
+            self._evaluate(self._planes_target(size), group)
 
-    def _evaluate(self, group: list) -> None:
-        ev = self.evaluator.evaluate([r[2].state for r in group], [r[3] for r in group])
+    def _evaluate(self, target, group: list[tuple[TurnJob, int]]) -> None:
+        planes = np.concatenate([job.search.planes[:count] for job, count in group])
+        legal = np.concatenate([job.search.legal[:count] for job, count in group])
+        ev = target.evaluate_planes(planes, legal)
         self.calls += 1
-        self.evaluations += len(group)
-        for j, (job, path, leaf, legal, is_root) in enumerate(group):
-            score = math.nan if ev.scores is None else float(ev.scores[j])
-            entry = job.search.store(leaf, legal, ev.priors[j], float(ev.values[j]), score)
-            if is_root:
-                job.root_eval = Evaluation(
-                    ev.priors[j : j + 1],
-                    ev.values[j : j + 1],
-                    None if ev.ownership is None else ev.ownership[j : j + 1],
-                    None if ev.scores is None else ev.scores[j : j + 1],
-                )
-                job.root_legal = legal
-            job.search.finish(path, leaf, entry)
+        self.evaluations += len(planes)
+        at = 0
+        for job, count in group:
+            rows = slice(at, at + count)
+            at += count
+            job.search.finish(
+                count,
+                Evaluation(
+                    ev.priors[rows],
+                    ev.values[rows],
+                    None if ev.ownership is None else ev.ownership[rows],
+                    None if ev.scores is None else ev.scores[rows],
+                ),
+            )
 
     # -- what a final response adds --------------------------------------------
 
     def complete(self, job: TurnJob) -> TurnView:
-        """The final view of a job: ownership for an evaluator without it, per-move
-        ownership and pv visits when asked."""
+        """The final view of a job: ownership for an evaluator without an ownership head,
+        per-move ownership where the search has none, pv visits when asked."""
         view = job.view()
         q = job.query
         if view.result is None:
             return view
         wants_ownership = q.include_ownership or q.include_moves_ownership
-        if view.root_ownership is None and wants_ownership:
+        if view.root_ownership is None and view.result.ownership is None and wants_ownership:
             own_black = playout_ownership(job.state, OWNERSHIP_PLAYOUTS, self.seed)
             view.root_ownership = own_black if job.state.to_play == BLACK else -own_black
         visited = [c for c in view.result.children if c.visits > 0]
         if q.include_moves_ownership and visited:
-            view.moves_ownership = self._moves_ownership(job, [c.action for c in visited])
+            view.moves_ownership = {c.action: c.ownership for c in visited if c.ownership is not None}
+            missing = [c.action for c in visited if c.ownership is None]
+            if missing:
+                view.moves_ownership.update(self._moves_ownership(job, missing))
         if q.include_pv_visits:
             view.pv_visits = {c.action: pv_visits(job.search, c.pv or [c.action]) for c in visited}
         return view
 
     def _moves_ownership(self, job: TurnJob, actions: list[int]) -> dict[int, np.ndarray]:
-        """Ownership after each move, for the opponent (the side to move there): one
-        network call for all of them (random playouts without an ownership head)."""
+        """Ownership after each move, for the root's side to move, where the search kept
+        none: one network call for all (random playouts without an ownership head)."""
         states = []
         for action in actions:
             child = job.state.copy()
@@ -246,12 +246,12 @@ class Pool:
             states.append(child)
         ev = self.evaluator.evaluate(states, [s.legal_mask() for s in states])
         self.calls += 1
-        if ev.ownership is not None:
-            return {a: np.asarray(ev.ownership[i], np.float64) for i, a in enumerate(actions)}
+        if ev.ownership is not None:  # the child's side to move is the opponent: negate
+            return {a: -np.asarray(ev.ownership[i], np.float64) for i, a in enumerate(actions)}
         out = {}
         for action, child in zip(actions, states):
             own_black = playout_ownership(child, OWNERSHIP_PLAYOUTS, self.seed)
-            out[action] = own_black if child.to_play == BLACK else -own_black
+            out[action] = own_black if job.state.to_play == BLACK else -own_black
         return out
 
 

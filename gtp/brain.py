@@ -25,9 +25,9 @@ from goagent.coords import BLACK, WHITE
 from goagent.game import GameState
 from goagent.mcts import Evaluation, MoveRule, PlayoutEvaluator, Search, SearchConfig, SearchResult
 from goagent.player import Decision, Player, PlayerConfig, TimeControl, black_winrate
+from goagent.scoring import playout_ownership
 from gtp.options import MAX_ANALYSIS_VISITS, EngineOptions
 from gtp.protocol import GtpError
-from gtp.scoring import playout_ownership
 
 log = logging.getLogger(__name__)
 __all__ = ["Brain", "EngineOptions", "TimeControl", "black_winrate"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 
+from goagent.rules import parse_rules
 from gtp.options import DEFAULT_SECONDS, DEFAULT_VISITS, EngineOptions
 
 DESCRIPTION = """\
@@ -85,6 +86,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="resign when the win rate has stayed below R for a few moves (never in the "
         "first quarter of the game, nor early as White in handicap games); 0 never resigns. Default: 0.05",
     )
+    parser.add_argument(
+        "--rules",
+        default="tromp-taylor",
+        metavar="R",
+        help="rules for legality and the final count: tromp-taylor, chinese, japanese, korean, aga, "
+        "new-zealand (KataGo's names and JSON objects; kata-set-rules, kgs-rules and a loaded SGF's RU "
+        "change it). Default: tromp-taylor, as KataGo's GTP config",
+    )
     parser.add_argument("--seed", type=int, default=0, metavar="N", help="random seed. Default: 0")
     parser.epilog = (
         "GTP time settings (time_settings, kgs-time_settings, time_left) replace\n"
@@ -98,6 +107,10 @@ def cmd_gtp(args) -> int:
         raise ValueError(f"--model: no such checkpoint file: {args.model}")
     from gtp.server import run_stdio
 
+    try:
+        parse_rules(args.rules)  # a clear error now, not at the engine's start
+    except ValueError as err:
+        raise ValueError(f"--rules: {err}") from None
     options = EngineOptions(
         model=args.model,
         visits=args.visits,
@@ -105,6 +118,7 @@ def cmd_gtp(args) -> int:
         threads=args.threads,
         resign=args.resign,
         seed=args.seed,
+        rules=args.rules,
     )
     return run_stdio(options)
 

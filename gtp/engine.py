@@ -26,6 +26,7 @@ from types import SimpleNamespace
 
 from goagent import __version__
 from goagent.coords import check_size, gtp_to_action
+from goagent.rules import parse_rules, rules_from_sgf
 from gtp import registry
 from gtp.analyze_handlers import AnalyzeCommands
 from gtp.play_handlers import PlayCommands
@@ -48,6 +49,7 @@ from gtp.protocol import (
     parse_vertex,
     success,
 )
+from gtp.rules_handlers import RulesCommands
 
 log = logging.getLogger(__name__)
 
@@ -58,15 +60,15 @@ def heavy() -> SimpleNamespace:
     """The modules that load Numba (and maybe torch), imported on first use so the
     handshake never waits for them."""
     with _heavy_lock:
-        from goagent import game, sgf, textboard
-        from gtp import brain, handicap, scoring
+        from goagent import game, scoring, sgf, textboard
+        from gtp import brain, handicap
 
     return SimpleNamespace(
         game=game, sgf=sgf, textboard=textboard, brain=brain, handicap=handicap, scoring=scoring
     )
 
 
-class Engine(PlayCommands, AnalyzeCommands):
+class Engine(RulesCommands, PlayCommands, AnalyzeCommands):
     """A GTP engine answering on ``writer`` and checking ``reader`` for new input."""
 
     name = "goagent"
@@ -77,6 +79,7 @@ class Engine(PlayCommands, AnalyzeCommands):
         self.reader = reader
         self.size = 19
         self.komi = 7.5
+        self.rules = parse_rules(options.rules)
         self.quitting = False
         self.warm = False
         self._state = None
@@ -104,7 +107,7 @@ class Engine(PlayCommands, AnalyzeCommands):
     def state(self):
         """The current game (a ``GameState``), created on first use."""
         if self._state is None:
-            self._state = self.core.game.GameState(self.size, self.komi)
+            self._state = self.core.game.GameState(self.size, self.komi, rules=self.rules)
         return self._state
 
     def on_idle(self) -> None:
@@ -226,11 +229,7 @@ class Engine(PlayCommands, AnalyzeCommands):
             # The controller is the referee: accept a repetition its rules allow
             # (genmove never plays one).
             log.warning("play %s %s repeats an earlier position; accepted", args[0], args[1])
-            rule, state.superko = state.superko, False
-            try:
-                state.play(action, color)
-            finally:
-                state.superko = rule
+            state.play(action, color, check_superko=False)
         elif reason:
             raise GtpError(ILLEGAL_MOVE)
         else:
@@ -316,6 +315,8 @@ class Engine(PlayCommands, AnalyzeCommands):
             log.warning("loadsgf %s: %s", path, err)
             raise GtpError(CANNOT_LOAD) from None
         self.new_game()
+        self.rules = rules_from_sgf(record.rules) or self.rules  # RU sets the rules, as KM sets komi
+        state.set_rules(self.rules)
         self.size, self.komi, self._state = state.size, state.komi, state
         return ""
 

@@ -20,6 +20,7 @@ class EngineOptions:
     resign: float = 0.05  # resign below this win rate (0: never)
     seed: int = 0
     playouts: int = 2  # random playouts per leaf for the network-free evaluator
+    rules: str = "tromp-taylor"  # a goagent.rules name or JSON object (kata-set-rules may change it)
 
     def limits(self) -> tuple[int | None, float | None]:
         """(visits, seconds) per move: the flags, or the defaults when neither is given."""

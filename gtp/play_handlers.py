@@ -1,4 +1,4 @@
-"""GTP commands that think or judge: genmove, cleanup, clocks, final score.
+"""GTP commands that think: genmove, cleanup, clocks (the final count: ``gtp.rules_handlers``).
 
 A mixin of ``gtp.engine.Engine`` (it uses the engine's ``state``, ``brain``
 and ``core``).  ``genmove COLOR`` searches the position with COLOR to move,
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from goagent.coords import action_to_gtp, opponent
 from gtp import registry
-from gtp.protocol import CANNOT_SCORE, SYNTAX_ERROR, GtpError, expect, parse_player
+from gtp.protocol import SYNTAX_ERROR, GtpError, expect, parse_player
 
 
 def _numbers(args: list[str], integer_at: tuple[int, ...] = ()) -> list[float]:
@@ -29,8 +29,7 @@ def _numbers(args: list[str], integer_at: tuple[int, ...] = ()) -> list[float]:
 
 
 class PlayCommands:
-    """genmove, kgs-genmove_cleanup, time_settings, kgs-time_settings, time_left,
-    final_score, final_status_list."""
+    """genmove, kgs-genmove_cleanup, time_settings, kgs-time_settings, time_left."""
 
     # -- helpers shared with the analysis commands -----------------------------
 
@@ -75,10 +74,10 @@ class PlayCommands:
         return self._commit(color, decision)
 
     def _opponent_has_dead_stones(self, color: int) -> bool:
-        scoring = self.core.scoring
         ownership, _ = self.brain.ownership_black(self.state)
         colors = self.state.board.to_array().reshape(-1)
-        return any(colors[g[0]] == opponent(color) for g in scoring.dead_strings(self.state, ownership))
+        dead = self.core.scoring.dead_from_ownership(colors, self.size, ownership)
+        return bool((dead & (colors == opponent(color))).any())
 
     # -- clocks ----------------------------------------------------------------
 
@@ -115,30 +114,3 @@ class PlayCommands:
         seconds, stones = _numbers(args[1:], integer_at=(1,))
         self.brain.time_control.set_left(color, seconds, int(stones))
         return ""
-
-    # -- scoring ---------------------------------------------------------------
-
-    def _ownership(self):
-        try:
-            return self.brain.ownership_black(self.state)[0]
-        except GtpError:
-            raise
-        except Exception as err:
-            raise GtpError(CANNOT_SCORE) from err
-
-    @registry.command("final_score")
-    def cmd_final_score(self, args):
-        score = self.core.scoring.final_score(self.state, self._ownership())
-        return self.core.game.format_result(score)
-
-    @registry.command("final_status_list")
-    def cmd_final_status_list(self, args):
-        status = expect(args, 1)[0].lower()
-        scoring = self.core.scoring
-        if status == "seki":
-            return ""
-        if status == "dead":
-            return scoring.vertex_lines(scoring.dead_strings(self.state, self._ownership()), self.size)
-        if status == "alive":
-            return scoring.vertex_lines(scoring.alive_strings(self.state, self._ownership()), self.size)
-        raise GtpError(SYNTAX_ERROR)

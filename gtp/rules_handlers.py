@@ -1,0 +1,94 @@
+"""GTP commands for rules and the final count: kata-set-rules, kata-get-rules,
+kgs-rules, final_score, final_status_list.
+
+A mixin of ``gtp.engine.Engine`` (it uses the engine's ``rules``, ``komi``,
+``state``, ``brain`` and ``core``).  Rules follow KataGo's GTP extensions:
+``kata-set-rules`` takes a preset name or a JSON object (``goagent.rules``),
+``kata-get-rules`` answers the JSON object, ``kgs-rules`` takes KGS's names
+(japanese, chinese, aga, new_zealand).  The ruleset persists across
+``clear_board``, as in KataGo.
+
+The count takes dead stones from the ownership the brain reports (the
+network's, or random playouts' without one): a string is dead when its mean
+ownership leans to the opponent.  ``goagent.scoring`` then counts under the
+ruleset: area or territory, dame out, seki eyes out under Japanese rules,
+komi plus White's handicap bonus.
+"""
+
+from __future__ import annotations
+
+import json
+
+from goagent.coords import action_to_gtp
+from goagent.rules import parse_rules, parse_rules_and_komi
+from gtp import registry
+from gtp.protocol import CANNOT_SCORE, SYNTAX_ERROR, GtpError, expect
+
+# kgs-rules names (KGS's GTP extension) -> goagent/KataGo presets.  KGS's Chinese
+# rules use positional superko, which is KataGo's "chinese-kgs".
+KGS_RULES = {"japanese": "japanese", "chinese": "chinese-kgs", "aga": "aga", "new_zealand": "new-zealand"}
+
+# Strings whose mean ownership leans to the opponent by more than this are dead.
+DEAD_THRESHOLD = 0.0
+
+
+class RulesCommands:
+    """kata-set-rules, kata-get-rules, kgs-rules, final_score, final_status_list."""
+
+    def _apply_rules(self, rules, komi: float | None = None) -> None:
+        self.rules = rules
+        if komi is not None:
+            self.komi = komi
+        if self._state is not None:
+            self._state.set_rules(rules)
+            if komi is not None:
+                self._state.set_komi(komi)
+
+    @registry.command("kata-set-rules")
+    def cmd_kata_set_rules(self, args):
+        if not args:
+            raise GtpError(SYNTAX_ERROR)
+        try:
+            rules, komi = parse_rules_and_komi(" ".join(args))
+        except ValueError as err:
+            raise GtpError(f"unknown rules: {err}") from None
+        self._apply_rules(rules, komi)
+        return ""
+
+    @registry.command("kata-get-rules")
+    def cmd_kata_get_rules(self, args):
+        return json.dumps(self.rules.to_json(), sort_keys=True)
+
+    @registry.command("kgs-rules")
+    def cmd_kgs_rules(self, args):
+        name = expect(args, 1)[0].lower()
+        if name not in KGS_RULES:
+            raise GtpError(f"unknown rules: {name} (KGS names: {', '.join(KGS_RULES)})")
+        self._apply_rules(parse_rules(KGS_RULES[name]))
+        return ""
+
+    # -- the final count -----------------------------------------------------
+
+    def _dead_stones(self):
+        scoring = self.core.scoring
+        try:
+            ownership = self.brain.ownership_black(self.state)[0]
+        except GtpError:
+            raise
+        except Exception as err:
+            raise GtpError(CANNOT_SCORE) from err
+        colors = self.state.board.to_array().reshape(-1)
+        return scoring.dead_from_ownership(colors, self.size, ownership, DEAD_THRESHOLD)
+
+    @registry.command("final_score")
+    def cmd_final_score(self, args):
+        counted = self.core.scoring.score_state(self.state, self._dead_stones())
+        return self.core.game.format_result(counted.margin)
+
+    @registry.command("final_status_list")
+    def cmd_final_status_list(self, args):
+        status = expect(args, 1)[0].lower()
+        if status not in ("dead", "alive", "seki"):
+            raise GtpError(SYNTAX_ERROR)
+        groups = self.core.scoring.status_lists(self.state, self._dead_stones())[status]
+        return "\n".join(" ".join(action_to_gtp(a, self.size) for a in group) for group in groups)
