@@ -132,9 +132,7 @@ class AnalysisEngine:
         answer = dict(action.raw)
         if action.name == "query_version":
             answer.update(version=__version__, git_hash="<omitted>", engine="goagent")
-        elif action.name == "clear_cache":
-            if self.pool is not None:
-                self.pool.clear_cache()
+        # clear_cache: each turn's search has its own evaluation cache, gone with the turn
         self.send(answer)
         if action.name in ("terminate", "terminate_all"):
             self._terminate(action.terminate_id, action.turns)
@@ -171,8 +169,13 @@ class AnalysisEngine:
             return
         while self.queue and len(self.active) < self.settings.parallel:
             _, job = heapq.heappop(self.queue)
-            cache = self.pool.cache_for(job.query)
-            job.start(self.pool.evaluator, cache, job.query.visits, job.query.seconds, self.settings.seed)
+            job.start(
+                self.pool.evaluator,
+                job.query.visits,
+                job.query.seconds,
+                self.settings.seed,
+                self.settings.batch,
+            )
             self.active.append(job)
         running = [job for job in self.active if not job.finished]
         if running:
@@ -190,6 +193,7 @@ class AnalysisEngine:
                 self.turns_done += 1
             elif job.finished:
                 self.send(turn_response(self.pool.complete(job)))
+                job.search = None  # the tree's memory goes now, not when the query's last turn ends
                 self.turns_done += 1
             else:
                 if now >= job.next_report:

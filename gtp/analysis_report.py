@@ -17,9 +17,10 @@ KataGo's docs/Analysis_Engine.md:
 - ``rootInfo`` is always present with ``visits`` (KaTrain drops a result
   without it).
 
-Statistics that need the search to keep them (search-averaged ownership,
-per-move score deviation) are read through ``search_ownership`` and
-``score_stdev``: the two places to switch when the search exposes them.
+Search statistics come from ``goagent.mcts.SearchResult``/``ChildInfo``:
+search-averaged ownership (root and per move), its deviation, score means
+and deviations over the search.  ``score_stdev`` says how ``scoreStdev`` is
+estimated (the network has no score-deviation head).
 """
 
 from __future__ import annotations
@@ -46,9 +47,10 @@ class TurnView:
     root_ownership: np.ndarray | None = None  # float[n*n], side to move (network or playouts)
     root_priors: np.ndarray | None = None  # float[n*n+1] network policy (zero on illegal)
     legal: np.ndarray | None = None  # bool[n*n+1]
-    moves_ownership: dict[int, np.ndarray] = field(default_factory=dict)  # action -> side to move's view
+    moves_ownership: dict[int, np.ndarray] = field(default_factory=dict)  # action -> root player's view
     pv_visits: dict[int, list[int]] = field(default_factory=dict)  # action -> visits along its pv
     include_ownership: bool = False
+    include_ownership_stdev: bool = False
     include_policy: bool = False
     include_moves_ownership: bool = False
     include_pv_visits: bool = False
@@ -56,24 +58,27 @@ class TurnView:
 
 
 def search_ownership(result, root_ownership: np.ndarray | None) -> np.ndarray | None:
-    """Ownership for the side to move: the search's average when it keeps one, else the
-    root evaluation's (the network's, or random playouts' without an ownership head)."""
-    averaged = getattr(result, "search_ownership", None)
+    """Ownership for the side to move: the search's average (``SearchResult.ownership``,
+    the root evaluation's until leaves with ownership are backed up), else
+    ``root_ownership`` (random playouts' for an evaluator without an ownership head)."""
+    averaged = getattr(result, "ownership", None)
     if averaged is not None:
         return np.asarray(averaged, np.float64)
     return None if root_ownership is None else np.asarray(root_ownership, np.float64)
 
 
-def score_stdev(child, ownership: np.ndarray | None) -> float | None:
-    """Standard deviation of the final score in points: the search's per-move figure
-    when it keeps one (``score_stdev`` on the child), else the spread implied by
-    ``ownership`` (each point an independent +-1 outcome: variance 1 - o^2)."""
-    stdev = getattr(child, "score_stdev", None) if child is not None else None
-    if stdev is not None and math.isfinite(stdev):
-        return float(stdev)
-    if ownership is None:
+def score_stdev(search_stdev: float | None, ownership: np.ndarray | None) -> float | None:
+    """Standard deviation of the final score, in points, as KataGo reports it: the spread
+    of the score over the search (``search_stdev``) combined with the uncertainty of
+    each evaluated position.  goagent's network predicts no score deviation, so the
+    second part is estimated from ``ownership``: each point an independent +-1 outcome
+    with mean o, variance 1 - o^2.  Like KataGo's, the figure is a relative indicator."""
+    if ownership is None and search_stdev is None:
         return None
-    return float(np.sqrt(np.sum(1.0 - np.clip(ownership, -1.0, 1.0) ** 2)))
+    var = 0.0 if search_stdev is None or not math.isfinite(search_stdev) else search_stdev**2
+    if ownership is not None:
+        var += float(np.sum(1.0 - np.clip(ownership, -1.0, 1.0) ** 2))
+    return math.sqrt(var)
 
 
 def _flip(view: TurnView) -> bool:
@@ -110,21 +115,19 @@ def _move_info(view: TurnView, child, order: int, sign: float, ownership) -> dic
     if score is not None:
         info["scoreLead"] = info["scoreMean"] = info["scoreSelfplay"] = sign * float(score)
         own = view.moves_ownership.get(child.action)
-        # the move's own ownership is the opponent's view after it: negate to the root's side
-        stdev = score_stdev(child, -own if own is not None else ownership)
+        stdev = score_stdev(child.score_stdev, own if own is not None else ownership)
         if stdev is not None:
             info["scoreStdev"] = stdev
     if view.include_pv_visits and child.action in view.pv_visits:
         info["pvVisits"] = view.pv_visits[child.action]
     if view.include_moves_ownership and child.action in view.moves_ownership:
-        info["ownership"] = _rounded(view.moves_ownership[child.action], -sign)
+        info["ownership"] = _rounded(view.moves_ownership[child.action], sign)
     return info
 
 
 def _root_info(view: TurnView, sign: float, ownership) -> dict:
     result = view.result
     flip = sign < 0
-    visited = [c for c in result.children if c.visits > 0]
     root = {
         "visits": int(result.visits),
         "winrate": _winrate(result.value, flip),
@@ -133,16 +136,10 @@ def _root_info(view: TurnView, sign: float, ownership) -> dict:
         "thisHash": view.this_hash,
         "symHash": view.this_hash,  # goagent does not canonicalise symmetries: the same hash
     }
-    scored = [c for c in visited if c.score is not None]
-    if scored:  # the search's mean: visit-weighted over the moves searched
-        total = sum(c.visits for c in scored)
-        score = sum(c.score * c.visits for c in scored) / total
-    else:
-        score = result.score
-    if score is not None:
+    score = result.score_mean if result.score_mean is not None else result.score
+    if score is not None:  # the search's mean, or the root's own estimate before any visit
         root["scoreLead"] = root["scoreSelfplay"] = sign * float(score)
-        best = visited[0] if visited else None
-        stdev = score_stdev(best, ownership) if best is not None else score_stdev(None, ownership)
+        stdev = score_stdev(result.score_stdev, ownership)
         if stdev is not None:
             root["scoreStdev"] = stdev
     return root
@@ -162,6 +159,8 @@ def turn_response(view: TurnView) -> dict:
     out["rootInfo"] = _root_info(view, sign, ownership)
     if view.include_ownership and ownership is not None:
         out["ownership"] = _rounded(ownership, sign)
+    if view.include_ownership_stdev and result.ownership_stdev is not None:
+        out["ownershipStdev"] = _rounded(result.ownership_stdev, 1.0)
     if view.include_policy and view.root_priors is not None:
         priors = np.asarray(view.root_priors, np.float64)
         legal = view.legal if view.legal is not None else priors > 0

@@ -110,7 +110,9 @@ class TurnJob:
         q = self.query
         config = SearchConfig(batch_size=batch, **q.search)
         self.search = Search(self.state, evaluator, config, seed=seed)
-        self.search.restrict(tuple(MoveRule(r.color, r.actions, r.until_depth, r.allow) for r in q.move_rules))
+        self.search.restrict(
+            tuple(MoveRule(r.color, r.actions, r.until_depth, r.allow) for r in q.move_rules)
+        )
         self.visits = visits
         now = time.monotonic()
         self.deadline = now + seconds if seconds is not None else math.inf

@@ -78,6 +78,7 @@ def katrain_engine():
         altcommand=f"exec '{_goagent()}' analysis --model default --visits {VISITS}",
         max_visits=VISITS,
         fast_visits=8,
+        max_time=300.0,  # KaTrain's maxTime (8 s by default) would cut searches short on a busy machine
         allow_recovery=False,
     )
     engine = KataGoEngine(katrain, config)
