@@ -1,9 +1,11 @@
 """Self-play games: many concurrent games per process sharing network batches.
 
 ``play_games(model_path, cfg, game_ids, out_dir, seed)`` keeps up to
-``cfg.concurrent_games`` games going; each round gathers leaves from every
-game's search (``Search.gather``), evaluates them in one network call and
-finishes them (``Search.finish``).  When a game's search reaches its budget
+``cfg.concurrent_games`` games going; each round is one
+``goagent.search.driver.step_many`` over every game's search: each gathers
+its leaves (one kernel call), all of them go to one network call, and each
+backs its share up (one kernel call).  The search code is the one every
+other caller uses.  When a game's search reaches its budget
 the move is chosen (sampled by visits for the first ``temperature_moves``,
 else the most visited), and the position is recorded.
 
@@ -32,10 +34,13 @@ from goagent import features
 from goagent.coords import BLACK, EMPTY, WHITE
 from goagent.game import GameState
 from goagent.mcts import Search, SearchConfig
+from goagent.search.driver import step_many
 from goagent.sgf import record_from_state, write_sgf
 from selfplay.config import SelfPlayConfig
 
 EXAMPLE_FORMAT_VERSION = 1
+GAME_MEMORY_BUDGET = 256_000_000  # bytes per game's search tree (a move's search needs far less)
+GAME_CACHE_SIZE = 2048  # evaluation cache entries per game
 
 
 @dataclass
@@ -60,6 +65,8 @@ def _search_config(cfg: SelfPlayConfig, full: bool) -> SearchConfig:
         batch_size=cfg.batch_size,
         noise_fraction=cfg.noise_fraction if full else 0.0,
         dirichlet_alpha=cfg.dirichlet_alpha,
+        memory_budget=GAME_MEMORY_BUDGET,
+        cache_size=GAME_CACHE_SIZE,
     )
 
 
@@ -188,20 +195,8 @@ def play_games(
     while queue or active:
         while queue and len(active) < cfg.concurrent_games:
             active.append(_new_game(queue.pop(0), cfg, evaluator, seed))
-        requests = []  # (game, path, leaf) needing the network
-        for game in active:
-            for path, leaf in game.search.gather(cfg.batch_size):
-                entry = game.search.cached(leaf)
-                if entry is not None:
-                    game.search.finish(path, leaf, entry)
-                else:
-                    requests.append((game, path, leaf, leaf.state.legal_mask()))
-        if requests:
-            ev = evaluator.evaluate([r[2].state for r in requests], [r[3] for r in requests])
-            for j, (game, path, leaf, legal) in enumerate(requests):
-                score = float("nan") if ev.scores is None else float(ev.scores[j])
-                entry = game.search.store(leaf, legal, ev.priors[j], float(ev.values[j]), score)
-                game.search.finish(path, leaf, entry)
+        wants = [max(1, min(cfg.batch_size, game.visits_target - game.search.root.visits)) for game in active]
+        step_many([game.search for game in active], wants)
         still = []
         for game in active:
             if game.search.root.visits >= game.visits_target or game.search.root.terminal_value is not None:

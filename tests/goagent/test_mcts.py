@@ -151,9 +151,14 @@ def test_tree_reuse_keeps_the_subtree():
     best = result.best
     child = search.root.children[best.action]
     kept = child.visits
+    kept_visits = {a: c.visits for a, c in child.children.items()}
+    kept_priors = sorted(child.P.tolist())
     state.play(best.action)
     search.advance(state)
-    assert search.root is child and search.root.visits == kept > 0
+    assert search.root.visits == kept > 0
+    assert {a: c.visits for a, c in search.root.children.items()} == kept_visits
+    assert sorted(search.root.P.tolist()) == kept_priors
+    assert search.run(visits=100).visits == kept + 100
     # A move not in the tree starts afresh.
     other = GameState(5)
     other.play(gtp_to_action("A1", 5))
