@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from goagent.winrate import winrate_arg
+
 
 def cmd_show(args) -> int:
     from goagent.sgf import load_sgf
@@ -215,7 +217,11 @@ def _play_arguments(parser) -> None:
         "--seconds", type=float, default=None, help="think this long per move instead of --visits"
     )
     parser.add_argument(
-        "--resign", type=float, default=None, help="resign below this value (-1..1; -1: never)"
+        "--resign",
+        type=winrate_arg,
+        default=0.05,
+        metavar="R",
+        help="resign when the win rate has stayed below R for a few moves; 0 never resigns. Default: 0.05",
     )
     parser.add_argument("--sgf", default=None, help="where to save the game (default: goagent-DATE.sgf)")
     parser.add_argument("--seed", type=int, default=0, help="random seed")

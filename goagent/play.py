@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import replace
 
 from goagent.coords import BLACK, action_to_gtp, color_name, gtp_to_action, opponent, parse_color
 from goagent.game import GameState, IllegalMoveError
 from goagent.player import Player, PlayerConfig, black_winrate
 from goagent.sgf import record_from_state, write_sgf
 from goagent.textboard import format_board, format_status
+from goagent.winrate import resign_value
 
 HELP = (
     "Type a move like D4 or pass, or: undo, resign, hint, save FILE.sgf, help, quit.\n"
@@ -132,16 +132,22 @@ class TerminalGame:
         return result
 
 
+def player_config(args) -> PlayerConfig:
+    """The engine's settings from ``goagent play``'s flags (``--resign`` is a win rate)."""
+    return PlayerConfig(
+        visits=None if args.seconds else args.visits,
+        seconds=args.seconds,
+        resign_threshold=resign_value(args.resign),
+    )
+
+
 def main(args) -> int:
     from goagent.inference import load_evaluator
 
     human = parse_color(args.color)
     state = GameState(args.size, args.komi, handicap=args.handicap)
     evaluator = load_evaluator(args.model, seed=args.seed)
-    config = PlayerConfig(visits=None if args.seconds else args.visits, seconds=args.seconds)
-    if args.resign is not None:
-        config = replace(config, resign_threshold=args.resign)
-    player = Player(evaluator, config, seed=args.seed)
+    player = Player(evaluator, player_config(args), seed=args.seed)
     sgf_path = args.sgf or time.strftime("goagent-%Y%m%d-%H%M%S.sgf")
     TerminalGame(player, human, state, sgf_path).play()
     return 0

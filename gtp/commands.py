@@ -11,6 +11,7 @@ import argparse
 import os
 
 from goagent.rules import parse_rules
+from goagent.winrate import winrate_arg
 from gtp.options import DEFAULT_SECONDS, DEFAULT_VISITS, EngineOptions
 
 DESCRIPTION = """\
@@ -23,13 +24,6 @@ analysis: Sabaki's Analyze button), lz-/kata-genmove_analyze, kgs-time_settings,
 kgs-genmove_cleanup and GoGui analyze commands (policy heat map, ownership).
 stdout carries only protocol responses; logs go to stderr.
 """
-
-
-def _probability(text: str) -> float:
-    value = float(text)
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError("must be at least 0 and below 1 (e.g. 0.05)")
-    return value
 
 
 def _positive_int(text: str) -> int:
@@ -80,7 +74,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--resign",
-        type=_probability,
+        type=winrate_arg,
         default=0.05,
         metavar="R",
         help="resign when the win rate has stayed below R for a few moves (never in the "

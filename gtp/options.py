@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from goagent.winrate import resign_value
+
 DEFAULT_VISITS = 800  # per move when neither --visits nor --seconds is given ...
 DEFAULT_SECONDS = 10.0  # ... and at most this long
 MAX_ANALYSIS_VISITS = 20_000  # analysis stops growing the tree here: ~50 kB a node mid-game
@@ -31,4 +33,4 @@ class EngineOptions:
     @property
     def resign_value(self) -> float:
         """The resign threshold as a value in [-1, 1] (-1: never)."""
-        return 2.0 * self.resign - 1.0 if self.resign > 0 else -1.0
+        return resign_value(self.resign)

@@ -9,6 +9,8 @@ import argparse
 import json
 import os
 
+from goagent.winrate import resign_value, winrate_arg
+
 
 def _parse_sprt(text: str | None) -> tuple[float, float] | None:
     if not text:
@@ -22,17 +24,25 @@ def _parse_sprt(text: str | None) -> tuple[float, float] | None:
     return elo0, elo1
 
 
-def cmd_match(args) -> int:
+def player_specs(args):
+    """Players A and B from ``goagent match``'s flags (``--resign`` is a win rate)."""
     from selfplay.agents import PlayerSpec
-    from selfplay.arena import MatchSettings, run_match
 
     def spec(text, visits, seconds):
         return PlayerSpec(
-            text, visits=visits or args.visits, seconds=seconds or args.seconds, resign=args.resign
+            text,
+            visits=visits or args.visits,
+            seconds=seconds or args.seconds,
+            resign=resign_value(args.resign),
         )
 
-    a = spec(args.a, args.a_visits, args.a_seconds)
-    b = spec(args.b, args.b_visits, args.b_seconds)
+    return spec(args.a, args.a_visits, args.a_seconds), spec(args.b, args.b_visits, args.b_seconds)
+
+
+def cmd_match(args) -> int:
+    from selfplay.arena import MatchSettings, run_match
+
+    a, b = player_specs(args)
     settings = MatchSettings(
         games=args.games,
         size=args.size,
@@ -202,7 +212,11 @@ def register(subparsers) -> None:
     match.add_argument("--a-seconds", type=float, default=None, help="seconds per move for A only")
     match.add_argument("--b-seconds", type=float, default=None, help="seconds per move for B only")
     match.add_argument(
-        "--resign", type=float, default=-0.95, help="goagent resigns below this value (-1: never)"
+        "--resign",
+        type=winrate_arg,
+        default=0.025,
+        metavar="R",
+        help="goagent resigns when its win rate has stayed below R for a few moves; 0 never. Default: 0.025",
     )
     match.add_argument("--parallel", type=int, default=1, help="games at once (processes)")
     match.add_argument("--sgf-dir", default=None, help="save every game here (plus match.json)")

@@ -242,8 +242,9 @@ class Search:
             self.edges = grown
 
     def _tree_budget(self) -> int:
-        n2 = self.actions - 1
-        fixed = ecache.cache_bytes(len(self.ckeys), self.actions) + 8 * n2 * (2 + self.actions)
+        fixed = ecache.cache_bytes(len(self.ckeys), self.actions)
+        if self.own_child is not None:
+            fixed += 8 * (self.own_child.size + 2 * len(self.own_sum) + len(self.own_count))
         return max(0, self.config.memory_budget - fixed)
 
     def _prepare(self, want: int) -> None:
