@@ -198,6 +198,46 @@ def _adjacent(a: int, n: int):
         yield a + 1
 
 
+def _must_fill(
+    live: np.ndarray, size: int, regions: list[Region], labels: np.ndarray, seki: np.ndarray
+) -> set[int]:
+    """Empty points a live string will have to fill once the dame are filled.
+
+    Strings of one colour touching the same dame point are joined into a chain
+    (its owner can connect them there).  A chain (not in seki) whose only
+    liberty outside the dame regions is ``p`` is in atari once the dame are
+    filled, so its owner must play ``p``: no territory.  KGS's counts show this
+    (false eyes next to dame, strings in atari; docs/BENCHMARKS.md, "Rules and
+    scoring").
+    """
+    dame_region = [r.color == EMPTY and r.borders == BLACK | WHITE for r in regions]
+    parent = list(range(len(regions)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, region in enumerate(regions):
+        if not dame_region[i]:
+            continue
+        for p in region.points:
+            for color in (BLACK, WHITE):
+                owners = {root(labels[q]) for q in _adjacent(p, size) if live[q] == color}
+                first = min(owners, default=None)
+                for other in owners:
+                    parent[other] = first
+    outside: dict[int, set[int]] = {}
+    for i, region in enumerate(regions):
+        if region.color == EMPTY or seki[region.points[0]]:
+            continue
+        libs = outside.setdefault(root(i), set())
+        for p in region.points:
+            libs.update(q for q in _adjacent(p, size) if live[q] == EMPTY and not dame_region[labels[q]])
+    return {p for libs in outside.values() if len(libs) == 1 for p in libs}
+
+
 def seki_strings(colors: np.ndarray, size: int, dead: np.ndarray | None = None) -> np.ndarray:
     """``bool[n*n]``: live stones in seki (see the module docstring), dead stones taken off first."""
     live = _without(colors, dead)
@@ -249,9 +289,11 @@ def score(
     dead = np.zeros(size * size, bool) if dead is None else np.asarray(dead, bool).reshape(-1)
     live = _without(colors, dead)
     seki = seki_strings(live, size)
-    _, regions = label_regions(live, size)
+    labels, regions = label_regions(live, size)
+    fill = _must_fill(live, size, regions, labels, seki) if rules.territory else set()
     owner = np.zeros(size * size, np.int8)
     dame = np.zeros(size * size, bool)
+
     points = {BLACK: 0.0, WHITE: 0.0}
     for region in regions:
         idx = list(region.points)
@@ -267,6 +309,8 @@ def score(
             and all(seki[regions[j].points[0]] for j in region.neighbours)
         ):
             continue  # an eye of a seki string: not counted under tax seki/all
+        if rules.territory:
+            idx = [p for p in idx if p not in fill]  # to be filled: no territory (as KGS counts)
         owner[idx] = region.borders
         points[region.borders] += len(idx)
     if rules.tax == "all":
