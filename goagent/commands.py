@@ -264,6 +264,16 @@ def _bench_arguments(parser) -> None:
     _bench_common(env, 9)
     env.add_argument("--seconds", type=float, default=5.0, help="time per measurement")
     env.add_argument("--no-baseline", action="store_true", help="skip PettingZoo's go_v5")
+    env.add_argument(
+        "--vector",
+        type=int,
+        default=0,
+        metavar="N",
+        help="time GoVectorEnv with N boards (and SyncVectorEnv over GoEnv) instead of one env",
+    )
+    env.add_argument(
+        "--breakdown", action="store_true", help="also time each part of a step (play, mask, planes, ...)"
+    )
 
 
 def _bench_net_arguments(parser) -> None:
@@ -283,6 +293,27 @@ def _bench_net_arguments(parser) -> None:
     )
     parser.add_argument("--seed", type=int, default=0, help="random seed for weights and inputs")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+
+
+def cmd_review(args) -> int:
+    from goagent import review
+
+    return review.main(args)
+
+
+def _register_review(subparsers) -> None:
+    from goagent.review_args import add_review_arguments
+
+    parser = subparsers.add_parser(
+        "review",
+        help="review a whole game: win rates, mistakes, an annotated SGF and a graph",
+        description="Search every position of GAME.sgf and write GAME-review.sgf (a comment with "
+        "Black's win rate and score lead on every move, Sabaki's SBKV win-rate graph, the biggest "
+        "mistakes marked, each with goagent's line as a variation) and GAME-review.png.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    add_review_arguments(parser)
+    parser.set_defaults(func=cmd_review)
 
 
 def register(subparsers) -> None:
@@ -316,6 +347,7 @@ def register(subparsers) -> None:
     _bench_arguments(bench)
     bench.set_defaults(func=cmd_bench)
     _register_sl(subparsers)
+    _register_review(subparsers)
     plot = subparsers.add_parser(
         "plot",
         help="draw a run's curves (metrics.jsonl) as a PNG",
