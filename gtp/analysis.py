@@ -34,7 +34,19 @@ GOGUI_ANALYZE_COMMANDS = (
     "gfx/Value and ownership/goagent-value_ownership %m",
 )
 
-_FLAG_KEYS = ("ownership", "ownershipstdev", "pvvisits", "movesownership", "rootinfo", "pvedgevisits")
+# Every boolean key KataGo 1.x's kata-analyze takes.  goagent reports what it has a source for;
+# movesOwnershipStdev, pvEdgeVisits (no transpositions: edge visits = visits) and noResultValue
+# (goagent's rules have no no-result outcome) are accepted and left out.
+_FLAG_KEYS = (
+    "ownership",
+    "ownershipstdev",
+    "pvvisits",
+    "pvedgevisits",
+    "movesownership",
+    "movesownershipstdev",
+    "rootinfo",
+    "noresultvalue",
+)
 
 
 @dataclass
@@ -46,6 +58,10 @@ class AnalyzeRequest:
     min_moves: int = 0
     max_moves: int = 0  # 0: no limit
     ownership: bool = False
+    ownership_stdev: bool = False
+    moves_ownership: bool = False
+    pv_visits: bool = False
+    root_info: bool = False
     # avoid/allow as (allow, color, actions, until_depth): goagent.mcts.MoveRule's fields
     rules: tuple[tuple[bool, int, frozenset[int], int], ...] = ()
 
@@ -114,8 +130,10 @@ def parse_request(args: list[str], size: int) -> AnalyzeRequest:
             request.max_moves = int(_number(value, integer=True))
         elif key in _FLAG_KEYS:
             flag = _flag(value)
-            if key == "ownership":
-                request.ownership = flag
+            field = {"ownership": "ownership", "ownershipstdev": "ownership_stdev", "pvvisits": "pv_visits",
+                     "movesownership": "moves_ownership", "rootinfo": "root_info"}.get(key)  # fmt: skip
+            if field:
+                setattr(request, field, flag)
         else:
             raise GtpError(SYNTAX_ERROR)
     request.rules = tuple(rules)
@@ -161,13 +179,49 @@ def lz_line(result, request: AnalyzeRequest, size: int) -> str | None:
     return " ".join(segments) or None
 
 
-def kata_line(result, request: AnalyzeRequest, size: int, ownership=None) -> str | None:
+def score_stdev(search_stdev: float | None, ownership) -> float | None:
+    """The score's standard deviation in points: the spread over the search combined with
+    each position's own uncertainty, which goagent's network does not predict and is
+    estimated from ``ownership`` (each point a +-1 outcome with mean o: variance 1 - o^2).
+    Like KataGo's figure, it is biased high and meant as a relative indicator."""
+    if ownership is None and search_stdev is None:
+        return None
+    var = search_stdev**2 if search_stdev is not None and math.isfinite(search_stdev) else 0.0
+    if ownership is not None:
+        var += sum(1.0 - min(1.0, float(o) * float(o)) for o in ownership)
+    return math.sqrt(var)
+
+
+def pv_visits(search, pv: list[int]) -> list[int]:
+    """Visits of each move along ``pv``, read from the search tree (0 where it leaves it)."""
+    out = []
+    node = search.root
+    for action in pv:
+        if node is None or not node.expanded:
+            out.append(0)
+            node = None
+            continue
+        actions = [int(a) for a in node.actions]
+        out.append(int(node.N[actions.index(action)]) if action in actions else 0)
+        node = node.children.get(action)
+    return out
+
+
+def _numbers(values, digits: int = 4) -> str:
+    return " ".join(f"{float(v):.{digits}f}" for v in values)
+
+
+def kata_line(result, request: AnalyzeRequest, size: int, ownership=None, search=None) -> str | None:
     """One ``kata-analyze`` update (float win rates), or None if empty.
 
-    ``ownership``: n*n values in [-1, 1] for the side to move, appended when
-    the request asked for it.  ``scoreLead`` is each move's mean score lead
-    over its search (the root's own estimate for a move not yet visited), for
-    the side to move; absent when the network has no score head.
+    Fields as KataGo 1.x writes them, for the side to move: per move ``visits``,
+    ``utility``, ``winrate``, ``scoreMean``/``scoreLead``/``scoreSelfplay`` and
+    ``scoreStdev`` (when the evaluator predicts scores), ``prior``, ``lcb``,
+    ``utilityLcb``, ``order``, ``pv``, then ``pvVisits`` and ``movesOwnership``
+    when asked; after the moves ``rootInfo``, ``ownership`` and
+    ``ownershipStdev`` when asked.  ``ownership``: n*n values in [-1, 1]
+    (search-averaged where the search keeps it), top-left first.  ``search``
+    (the tree) is needed for ``pvVisits`` only.
     """
     segments = []
     for order, child in enumerate(candidates(result, request, size)):
@@ -179,7 +233,11 @@ def kata_line(result, request: AnalyzeRequest, size: int, ownership=None) -> str
         ]
         score = child.score if child.score is not None else result.score
         if score is not None:
-            fields.append(f"scoreMean {score:.3f} scoreLead {score:.3f}")
+            fields.append(f"scoreMean {score:.3f} scoreLead {score:.3f} scoreSelfplay {score:.3f}")
+            own = getattr(child, "ownership", None)
+            stdev = score_stdev(getattr(child, "score_stdev", None), own if own is not None else ownership)
+            if stdev is not None:
+                fields.append(f"scoreStdev {stdev:.3f}")
         fields += [
             f"prior {min(1.0, max(0.0, child.prior)):.6f}",
             f"lcb {_winrate(child.lcb):.6f}",
@@ -187,13 +245,43 @@ def kata_line(result, request: AnalyzeRequest, size: int, ownership=None) -> str
             f"order {order}",
             f"pv {_pv(child, size)}",
         ]
+        if request.pv_visits and search is not None:
+            moves = child.pv if child.visits > 0 and child.pv else [child.action]
+            fields.append("pvVisits " + " ".join(str(v) for v in pv_visits(search, moves)))
+        if request.moves_ownership:
+            own = getattr(child, "ownership", None)
+            if own is None:
+                own = ownership  # a move not searched below yet: the root's estimate
+            if own is not None:
+                fields.append("movesOwnership " + _numbers(own))
         segments.append(" ".join(fields))
     if not segments:
         return None
     line = " ".join(segments)
+    if request.root_info:
+        line += " " + _root_info(result, ownership)
     if request.ownership and ownership is not None:
-        line += " ownership " + " ".join(f"{float(v):.4f}" for v in ownership)
+        line += " ownership " + _numbers(ownership)
+    stdev = getattr(result, "ownership_stdev", None)
+    if request.ownership_stdev and stdev is not None:
+        line += " ownershipStdev " + _numbers(stdev)
     return line
+
+
+def _root_info(result, ownership) -> str:
+    fields = [
+        f"rootInfo visits {result.visits}",
+        f"utility {result.value:.6f}",
+        f"winrate {_winrate(result.value):.6f}",
+    ]
+    score = getattr(result, "score_mean", None)
+    score = result.score if score is None else score
+    if score is not None:
+        fields.append(f"scoreMean {score:.3f} scoreLead {score:.3f} scoreSelfplay {score:.3f}")
+        stdev = score_stdev(getattr(result, "score_stdev", None), ownership)
+        if stdev is not None:
+            fields.append(f"scoreStdev {stdev:.3f}")
+    return " ".join(fields)
 
 
 def play_line(move: str) -> str:

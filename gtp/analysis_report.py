@@ -19,18 +19,18 @@ KataGo's docs/Analysis_Engine.md:
 
 Search statistics come from ``goagent.mcts.SearchResult``/``ChildInfo``:
 search-averaged ownership (root and per move), its deviation, score means
-and deviations over the search.  ``score_stdev`` says how ``scoreStdev`` is
-estimated (the network has no score-deviation head).
+and deviations over the search.  ``gtp.analysis.score_stdev`` says how ``scoreStdev``
+is estimated (the network has no score-deviation head).
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from goagent.coords import BLACK, action_to_gtp
+from gtp.analysis import score_stdev
 
 
 @dataclass
@@ -65,20 +65,6 @@ def search_ownership(result, root_ownership: np.ndarray | None) -> np.ndarray | 
     if averaged is not None:
         return np.asarray(averaged, np.float64)
     return None if root_ownership is None else np.asarray(root_ownership, np.float64)
-
-
-def score_stdev(search_stdev: float | None, ownership: np.ndarray | None) -> float | None:
-    """Standard deviation of the final score, in points, as KataGo reports it: the spread
-    of the score over the search (``search_stdev``) combined with the uncertainty of
-    each evaluated position.  goagent's network predicts no score deviation, so the
-    second part is estimated from ``ownership``: each point an independent +-1 outcome
-    with mean o, variance 1 - o^2.  Like KataGo's, the figure is a relative indicator."""
-    if ownership is None and search_stdev is None:
-        return None
-    var = 0.0 if search_stdev is None or not math.isfinite(search_stdev) else search_stdev**2
-    if ownership is not None:
-        var += float(np.sum(1.0 - np.clip(ownership, -1.0, 1.0) ** 2))
-    return math.sqrt(var)
 
 
 def _flip(view: TurnView) -> bool:

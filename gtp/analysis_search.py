@@ -30,6 +30,7 @@ from goagent.coords import BLACK, WHITE, action_to_gtp
 from goagent.game import GameState, IllegalMoveError
 from goagent.mcts import Evaluation, MoveRule, Search, SearchConfig
 from goagent.scoring import playout_ownership
+from gtp.analysis import pv_visits
 from gtp.analysis_query import Query, QueryError
 from gtp.analysis_report import TurnView
 
@@ -255,18 +256,3 @@ class Pool:
             own_black = playout_ownership(child, OWNERSHIP_PLAYOUTS, self.seed)
             out[action] = own_black if job.state.to_play == BLACK else -own_black
         return out
-
-
-def pv_visits(search: Search, pv: list[int]) -> list[int]:
-    """Visits of each move along ``pv``, read from the tree (0 where it leaves the tree)."""
-    out = []
-    node = search.root
-    for action in pv:
-        if node is None or not node.expanded:
-            out.append(0)
-            node = None
-            continue
-        where = np.flatnonzero(node.actions == action)
-        out.append(int(node.N[where[0]]) if len(where) else 0)
-        node = node.children.get(action)
-    return out

@@ -43,16 +43,16 @@ class _Updates:
     def __call__(self, search) -> None:
         """Called before each search batch: write an update when one is due."""
         if time.monotonic() >= self.next_at:
-            self.send(search.result())
+            self.send(search.result(), search)
 
-    def send(self, result) -> None:
-        """Write an update for ``result`` (a ``SearchResult``) now."""
+    def send(self, result, search=None) -> None:
+        """Write an update for ``result`` (a ``SearchResult``; ``search``: its tree) now."""
         now = time.monotonic()
         if self.kata:
-            ownership = None
-            if self.request.ownership:
-                ownership = result.ownership if result.ownership is not None else self._ownership()
-            line = kata_line(result, self.request, self.size, ownership)
+            ownership = result.ownership  # search-averaged; also what scoreStdev is estimated from
+            if ownership is None and (self.request.ownership or self.request.moves_ownership):
+                ownership = self._ownership()
+            line = kata_line(result, self.request, self.size, ownership, search)
         else:
             line = lz_line(result, self.request, self.size)
         if line:
@@ -93,10 +93,10 @@ class AnalyzeCommands:
         self.brain.analyze(state, step, request.rules)
         search = self.brain.player.search
         if not self.reader.pending() and search is not None:
-            updates.send(search.result())  # the search stopped by itself (visit cap or game over)
+            updates.send(search.result(), search)  # the search stopped by itself (visit cap or game over)
             self.reader.wait(None)  # the stream stays open until the next line
         if updates.sent == 0 and search is not None:
-            updates.send(search.result())
+            updates.send(search.result(), search)
 
     def _genmove_analyze(self, args, reply: StreamReply, kata: bool) -> None:
         request = parse_request(args, self.size)

@@ -160,6 +160,32 @@ def test_kata_analyze_score_and_ownership_from_the_network():
     assert len(values) == 25 and values[12] == -1.0  # C3 is Black's: -1 for White
 
 
+def test_kata_analyze_takes_every_katago_key_and_reports_katago_1x_fields():
+    engine = make_engine(analyze_seconds=0.3)
+    use_evaluator(engine, ScoreEvaluator(scores=True, ownership=True))
+    transcript(engine, "boardsize 5\nkomi 0.5\nplay b c3")
+    keys = ("ownership true ownershipStdev true movesOwnership true movesOwnershipStdev true "
+            "pvVisits true pvEdgeVisits true rootInfo true noResultValue true")  # fmt: skip
+    reply = one(engine, f"kata-analyze w 5 {keys}")
+    assert reply.ok
+    line = info_lines(reply)[-1]
+    head, tail = line.split(" rootInfo ")
+    for seg in segments(head):
+        for key in ("scoreMean", "scoreLead", "scoreStdev", "scoreSelfplay", "utility", "lcb", "order"):
+            assert key in seg
+        assert float(seg[seg.index("scoreStdev") + 1]) > 0
+        pv = seg[seg.index("pv") + 1 : seg.index("pvVisits")]
+        visits = seg[seg.index("pvVisits") + 1 : seg.index("movesOwnership")]
+        assert len(pv) == len(visits) and int(visits[0]) == int(seg[seg.index("visits") + 1])
+        assert len(seg) - seg.index("movesOwnership") - 1 == 25
+    root, rest = tail.split(" ownership ", 1)
+    assert root.split()[:2] == ["visits", str(sum(int(s[s.index("visits") + 1]) for s in segments(head)))]
+    own, stdev = rest.split(" ownershipStdev ")
+    assert len(own.split()) == 25 and len(stdev.split()) == 25
+    assert float(own.split()[12]) == -1.0  # C3 is Black's: -1 for White, averaged over the search
+    assert all(float(v) >= 0 for v in stdev.split())
+
+
 def test_kata_analyze_ownership_without_an_ownership_head():
     engine = make_engine(analyze_seconds=0.2)
     transcript(engine, "boardsize 5\nplay b c3")
