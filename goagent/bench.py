@@ -84,60 +84,15 @@ def bench_reference(module, size: int, seconds: float, seed: int = 0) -> dict:
     return {"size": size, "playouts_per_s": playouts, "moves_per_s": moves}
 
 
-def bench_mcts(
-    model: str, size: int, visits: int, batch: int, moves: int, seed: int = 0, playouts: int = 2
-) -> dict:
-    """Visits/s of the full search (tree + evaluator) over the first ``moves`` moves of a game."""
-    from goagent.game import GameState
-    from goagent.inference import load_evaluator
-    from goagent.mcts import Search, SearchConfig
-
-    evaluator = load_evaluator(model, seed=seed, playouts=playouts)
-    if hasattr(evaluator, "for_size"):  # `default`: time the network that plays this size
-        evaluator = evaluator.for_size(size)
-    config = SearchConfig(batch_size=batch)
-    warm = GameState(size)
-    Search(warm, evaluator, config, seed).run(visits=2 * batch)  # JIT and allocator warm-up
-    if hasattr(evaluator, "forward_seconds"):
-        evaluator.forward_seconds = 0.0
-    state = GameState(size)
-    search = Search(state, evaluator, config, seed)
-    total_visits, wall = 0, 0.0
-    for _ in range(moves):
-        before = search.root.visits
-        start = time.perf_counter()
-        result = search.run(visits=visits)
-        wall += time.perf_counter() - start
-        total_visits += result.visits - before
-        state.play(result.best.action)
-        search.advance(state)
-    stats = search.stats
-    forward = getattr(evaluator, "forward_seconds", None)
-    out = {
-        "model": model,
-        "size": size,
-        "visits_per_move": visits,
-        "moves": moves,
-        "visits_per_s": total_visits / wall,
-        "avg_batch": stats["leaves"] / max(1, stats["batches"]),
-        "evaluator_share": stats["eval_seconds"] / wall,
-    }
-    if forward is not None:
-        out["forward_share"] = forward / wall
-        out["search_overhead_share"] = 1.0 - forward / wall
-    else:
-        out["playouts_per_leaf"] = playouts
-        out["playouts_per_s"] = out["visits_per_s"] * playouts
-    return out
-
-
 def main(args) -> int:
     if args.target == "net":
         from goagent import bench_net
 
         return bench_net.main(args)
     if args.target == "mcts":
-        return main_mcts(args)
+        from goagent import bench_search  # the search's measurements live there
+
+        return bench_search.main_mcts(args)
     if args.target == "env":
         return bench_env(args)
     note = pin_to_one_core()
@@ -163,31 +118,6 @@ def main(args) -> int:
         print("  (baseline skipped: tests/reference_board.py is only in a source checkout)")
     return 0
 
-
-def main_mcts(args) -> int:
-    if args.threads:
-        import torch
-
-        torch.set_num_threads(args.threads)
-    if args.model == "playouts":
-        pin_to_one_core()  # the network-free search is single-threaded
-    result = bench_mcts(args.model, args.size, args.visits, args.batch, args.moves, args.seed, args.playouts)
-    if args.json:
-        print(json.dumps(result))
-        return 0
-    print(
-        f"mcts {args.size}x{args.size}, model {args.model}, {args.visits} visits/move over {args.moves} moves"
-    )
-    print(f"  visits/s:        {result['visits_per_s']:10,.0f}")
-    print(f"  average batch:   {result['avg_batch']:10.1f}")
-    if "forward_share" in result:
-        print(f"  forward pass:    {100 * result['forward_share']:9.1f}% of wall time")
-        overhead = 100 * result["search_overhead_share"]
-        print(f"  search overhead: {overhead:9.1f}% (everything but the forward pass)")
-    else:
-        per_leaf = result["playouts_per_leaf"]
-        print(f"  playouts/s:      {result['playouts_per_s']:10,.0f} ({per_leaf} per leaf, one core)")
-    return 0
 
 
 def _goagent_env_round(size: int, ladders: bool, seed: int):

@@ -254,6 +254,13 @@ def _bench_arguments(parser) -> None:
     mcts.add_argument("--moves", type=int, default=10, help="moves of a game to search")
     mcts.add_argument("--playouts", type=int, default=2, help="with --model playouts: playouts per leaf")
     mcts.add_argument("--threads", type=int, default=None, help="torch threads (default: all cores)")
+    mcts.add_argument(
+        "--kgs", nargs="?", const="", default=None, metavar="DIR",
+        help="search middle-game positions of KGS records in DIR (default ../shared/data/kgs-6d), 19x19",
+    )  # fmt: skip
+    mcts.add_argument(
+        "--memory", action="store_true", help="bytes per expanded node after one search of --visits"
+    )
 
     net = targets.add_parser("net", help="network positions/s: inference and a training step")
     _bench_net_arguments(net)
