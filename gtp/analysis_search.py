@@ -42,8 +42,8 @@ def build_states(query: Query) -> dict[int, GameState]:
     black = [a for c, a in query.initial_stones if c == BLACK]
     white = [a for c, a in query.initial_stones if c == WHITE]
     handicap = len(black) if len(black) >= 2 and not white else 0
-    komi = query.rules.effective_komi(query.komi, handicap)
-    state = GameState(query.size, komi, superko=query.rules.superko)
+    state = GameState(query.size, query.komi, rules=query.rules)  # komi + handicap bonus: the rules'
+
     if black or white:
         try:
             state.setup(black=black, white=white)
@@ -72,15 +72,8 @@ def build_states(query: Query) -> dict[int, GameState]:
 
 def _replay(state: GameState, color: int, action: int, t: int, query: Query) -> None:
     reason = state.illegal_reason(action, color)
-    if reason == "superko":  # a record repeating a position: accepted, as GTP play does
-        rule, state.superko = state.superko, False
-        try:
-            state.play(action, color)
-        finally:
-            state.superko = rule
-        return
     try:
-        state.play(action, color)
+        state.play(action, color, check_superko=False)  # a record repeating a position: accepted
     except IllegalMoveError:
         where = action_to_gtp(action, state.size)
         raise QueryError(f"Illegal move {t}: {where} ({reason})", query.id, "moves") from None

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import replace
 
 import numpy as np
 
@@ -36,9 +37,13 @@ OWNERSHIP_PLAYOUTS = 128
 NO_PASS_BEFORE = 0.5  # of the board's points played
 
 
-def player_config(options: EngineOptions) -> PlayerConfig:
+def _limits(options: EngineOptions) -> dict:
     visits, seconds = options.limits()
-    return PlayerConfig(visits=visits, seconds=seconds, resign_threshold=options.resign_value)
+    return {"visits": visits, "seconds": seconds}
+
+
+def player_config(options: EngineOptions) -> PlayerConfig:
+    return PlayerConfig(resign_threshold=options.resign_value, **_limits(options))
 
 
 class Brain:
@@ -96,6 +101,17 @@ class Brain:
         if self.player is not None:
             self.player.new_game()
         self._low_values = {BLACK: 0, WHITE: 0}
+
+    def set_options(self, options: EngineOptions) -> None:
+        """New limits (``kata-set-param``): the player searches with them from the next move."""
+        self.options = options
+        if self.player is not None:
+            self.player.config = replace(self.player.config, **_limits(options))
+
+    def clear_cache(self) -> None:
+        """Forget the search tree and its evaluation cache (GTP ``clear_cache``)."""
+        if self.player is not None:
+            self.player.search = None
 
     def set_time_control(self, control: TimeControl) -> None:
         self.time_control = control

@@ -88,6 +88,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "new-zealand (KataGo's names and JSON objects; kata-set-rules, kgs-rules and a loaded SGF's RU "
         "change it). Default: tromp-taylor, as KataGo's GTP config",
     )
+    parser.add_argument(
+        "--ponder",
+        action="store_true",
+        help="think on the opponent's time after each genmove, until the next command, and keep "
+        "the tree for the next move (KataGo's ponderingEnabled; kata-set-param can switch it)",
+    )
+    parser.add_argument(
+        "--lizzie",
+        action="store_true",
+        help="for Lizzie 0.7: answer `name` with a name starting 'KataGo' (Lizzie's test for its "
+        "KataGo mode: kata-analyze with score and ownership, and no Leela Zero version dialog); "
+        "`version` stays goagent's",
+    )
     parser.add_argument("--seed", type=int, default=0, metavar="N", help="random seed. Default: 0")
     parser.epilog = (
         "GTP time settings (time_settings, kgs-time_settings, time_left) replace\n"
@@ -113,6 +126,8 @@ def cmd_gtp(args) -> int:
         resign=args.resign,
         seed=args.seed,
         rules=args.rules,
+        ponder=args.ponder,
+        lizzie=args.lizzie,
     )
     return run_stdio(options)
 

@@ -22,6 +22,7 @@ import logging
 import os
 import threading
 import time
+from dataclasses import replace
 from types import SimpleNamespace
 
 from goagent import __version__
@@ -29,6 +30,7 @@ from goagent.coords import check_size, gtp_to_action
 from goagent.rules import parse_rules, rules_from_sgf
 from gtp import registry
 from gtp.analyze_handlers import AnalyzeCommands
+from gtp.param_handlers import ParamCommands
 from gtp.play_handlers import PlayCommands
 from gtp.protocol import (
     BAD_VERTEX_LIST,
@@ -53,6 +55,8 @@ from gtp.rules_handlers import RulesCommands
 
 log = logging.getLogger(__name__)
 
+LIZZIE_NAME = "KataGo-compatible goagent"  # see cmd_name
+
 _heavy_lock = threading.Lock()
 
 
@@ -68,7 +72,7 @@ def heavy() -> SimpleNamespace:
     )
 
 
-class Engine(RulesCommands, PlayCommands, AnalyzeCommands):
+class Engine(RulesCommands, PlayCommands, AnalyzeCommands, ParamCommands):
     """A GTP engine answering on ``writer`` and checking ``reader`` for new input."""
 
     name = "goagent"
@@ -83,6 +87,7 @@ class Engine(RulesCommands, PlayCommands, AnalyzeCommands):
         self.quitting = False
         self.warm = False
         self._state = None
+        self._record = None  # the game record loadsgf read: printsgf keeps its properties
         self._brain = None
         self._core: SimpleNamespace | None = None
         self._brain_lock = threading.Lock()
@@ -116,8 +121,15 @@ class Engine(RulesCommands, PlayCommands, AnalyzeCommands):
             self.warm = True
             threading.Thread(target=lambda: self.brain.load(), name="gtp-load", daemon=True).start()
 
+    def set_options(self, **changes) -> None:
+        """Change engine options (``kata-set-param``); the player's limits follow."""
+        self.options = replace(self.options, **changes)
+        if self._brain is not None:
+            self._brain.set_options(self.options)
+
     def new_game(self) -> None:
         self._state = None
+        self._record = None
         if self._brain is not None:
             self._brain.new_game()
 
@@ -162,7 +174,9 @@ class Engine(RulesCommands, PlayCommands, AnalyzeCommands):
 
     @registry.command("name")
     def cmd_name(self, args):
-        return self.name
+        # Lizzie 0.7 uses kata-analyze (score, ownership) only for a name starting with
+        # "KataGo", and otherwise wants a Leela Zero version >= 0.15: --lizzie says so.
+        return LIZZIE_NAME if self.options.lizzie else self.name
 
     @registry.command("version")
     def cmd_version(self, args):
@@ -305,7 +319,10 @@ class Engine(RulesCommands, PlayCommands, AnalyzeCommands):
         words = list(args)
         moves = None
         if len(words) > 1 and words[-1].isdigit():
-            moves = max(0, int(words.pop()) - 1)  # the position before move N
+            number = int(words.pop())
+            if number < 1:  # GTP counts moves from 1 (KataGo refuses 0 too)
+                raise GtpError(f"{CANNOT_LOAD}: move numbers count from 1")
+            moves = number - 1  # the position before move N
         path = " ".join(words).strip('"')
         sgf = self.core.sgf
         try:
@@ -320,10 +337,24 @@ class Engine(RulesCommands, PlayCommands, AnalyzeCommands):
         self.size, self.komi, self._state = state.size, state.komi, state
         return ""
 
+    def _record_info(self) -> dict:
+        """GameRecord fields for printsgf: the loaded record's players, ranks, date, rules,
+        other root properties, and its result while the game is still the record's."""
+        loaded = self._record
+        info = {"date": time.strftime("%Y-%m-%d")}
+        if loaded is not None:
+            for key in ("black_player", "white_player", "black_rank", "white_rank", "date", "rules"):
+                if getattr(loaded, key):
+                    info[key] = getattr(loaded, key)
+            info["properties"] = dict(loaded.properties)
+            if loaded.result and list(self.state.moves) == list(loaded.moves):
+                info["result"] = loaded.result
+        return info
+
     @registry.command("printsgf")
     def cmd_printsgf(self, args):
         sgf = self.core.sgf
-        record = sgf.record_from_state(self.state, date=time.strftime("%Y-%m-%d"))
+        record = sgf.record_from_state(self.state, **self._record_info())
         text = sgf.write_sgf(record).decode("utf-8")
         if not args:
             return "\n".join(line for line in text.splitlines() if line.strip())

@@ -22,6 +22,8 @@ class EngineOptions:
     resign: float = 0.05  # resign below this win rate (0: never)
     seed: int = 0
     playouts: int = 2  # random playouts per leaf for the network-free evaluator
+    lizzie: bool = False  # answer `name` as Lizzie 0.7 needs for its KataGo mode
+    ponder: bool = False  # think on the opponent's time after genmove
     rules: str = "tromp-taylor"  # a goagent.rules name or JSON object (kata-set-rules may change it)
 
     def limits(self) -> tuple[int | None, float | None]:

@@ -89,6 +89,10 @@ class PlayCommands:
     @registry.command("time_settings")
     def cmd_time_settings(self, args):
         main, byo, stones = _numbers(expect(args, 3), integer_at=(2,))
+        if byo > 0 and stones == 0:
+            # GTP 2 (section 4.2), Leela Zero and KataGo: byo-yomi time with 0 stones means no
+            # time limit, whatever the main time (q5Go's "no limit" sends time_settings 1 1 0).
+            return self._set_clock()
         return self._set_clock(main, byo, int(stones))
 
     @registry.command("kgs-time_settings")
