@@ -11,13 +11,10 @@ that says what differs and what to do.  Start reading at ``save_checkpoint``.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import logging
-import os
 import pickle
 import re
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -28,6 +25,7 @@ from torch import nn
 
 import goagent
 from goagent.config import ConfigError, ModelConfig, from_dict, to_dict
+from goagent.fileio import atomic_write
 from goagent.network import PolicyValueNet, unwrap_model
 
 logger = logging.getLogger(__name__)
@@ -123,18 +121,7 @@ def save_checkpoint(
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(payload, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    atomic_write(path, lambda handle: torch.save(payload, handle))
     logger.info("saved checkpoint %s (step %d)", path, step)
     return path
 

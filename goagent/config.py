@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar, Union
 
+from goagent.fileio import atomic_write
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.10 needs the tomli backport
@@ -383,8 +385,8 @@ def dumps_toml(data: Any) -> str:
 
 
 def dump_toml(data: Any, path: str | Path) -> None:
-    """Write ``dumps_toml(data)`` to ``path``."""
-    Path(path).write_text(dumps_toml(data), encoding="utf-8")
+    """Write ``dumps_toml(data)`` to ``path``, atomically."""
+    atomic_write(path, dumps_toml(data))
 
 
 def _write_table(table: dict[str, Any], prefix: list[str], lines: list[str]) -> None:

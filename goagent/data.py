@@ -21,7 +21,6 @@ every machine, wherever the corpus lies.  Start reading at ``prepare``.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
@@ -34,6 +33,7 @@ from multiprocessing import Pool
 import numpy as np
 
 from goagent.coords import BLACK, WHITE
+from goagent.fileio import atomic_write, write_json
 from goagent.sgf import ARCHIVE_SUFFIXES, GameRecord, SGFError, iter_sources, read_sgf
 
 log = logging.getLogger(__name__)
@@ -191,9 +191,7 @@ class ShardWriter:
             "sources": np.array([g["source"] for g in games]),
         }
         path = os.path.join(self.folder, f"{self.prefix}-{self.shards:04d}.npz")
-        tmp = path + ".tmp.npz"
-        np.savez_compressed(tmp, **arrays)
-        os.replace(tmp, path)  # atomic: a killed run never leaves half a shard
+        atomic_write(path, lambda handle: np.savez_compressed(handle, **arrays))  # never half a shard
         self.shards += 1
         self.total_positions += int(lengths.sum())
         self.total_games += len(games)
@@ -241,10 +239,7 @@ def prepare(
         "skipped": dict(skipped),
         "skipped_examples": examples,
     }
-    tmp = os.path.join(out, "summary.json.tmp")
-    with open(tmp, "w") as handle:
-        json.dump(summary, handle, indent=2)
-    os.replace(tmp, os.path.join(out, "summary.json"))
+    write_json(os.path.join(out, "summary.json"), summary, indent=2)
     return summary
 
 

@@ -32,6 +32,7 @@ from goagent import features
 from goagent.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from goagent.config import TrainConfig, dump_toml, model_preset, to_dict
 from goagent.data import PositionTable, is_validation
+from goagent.fileio import append_jsonl
 from goagent.network import NetOutput, build_model
 
 log = logging.getLogger(__name__)
@@ -210,10 +211,7 @@ def _tensorboard(run: str):
 
 
 def _append_metrics(run: str, record: dict) -> None:
-    with open(os.path.join(run, "metrics.jsonl"), "a") as handle:
-        handle.write(json.dumps(record) + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
+    append_jsonl(os.path.join(run, "metrics.jsonl"), record)
 
 
 def _data_description(folder: str) -> dict:

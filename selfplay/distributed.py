@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import tempfile
 
+from goagent.fileio import atomic_write
 from selfplay.config import SelfPlayConfig
 
 
@@ -80,7 +81,4 @@ def generate_with_ray(
         files = ray.get(ready[0])
         # Write .sgf before .npz: the .npz marks a game as done.
         for name in sorted(files, key=lambda n: n.endswith(".npz")):
-            tmp = os.path.join(out, name + ".tmp")
-            with open(tmp, "wb") as handle:
-                handle.write(files[name])
-            os.replace(tmp, os.path.join(out, name))
+            atomic_write(os.path.join(out, name), files[name])

@@ -33,6 +33,7 @@ import time
 
 from goagent import features
 from goagent.config import dump_toml, model_preset, to_dict
+from goagent.fileio import append_jsonl, atomic_write, write_json
 from selfplay.config import LoopConfig
 from selfplay.ratings import bounded_elo
 from selfplay.worker import done_game_ids
@@ -67,19 +68,10 @@ class RunDir:
             return None
 
     def write_json(self, path: str, data) -> None:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        tmp = path + ".tmp"
-        with open(tmp, "w") as handle:
-            json.dump(data, handle, indent=1)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        write_json(path, data)
 
     def append_metrics(self, record: dict) -> None:
-        with open(self.path("metrics.jsonl"), "a") as handle:
-            handle.write(json.dumps(record) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
+        append_jsonl(self.path("metrics.jsonl"), record)
 
 
 def _initial_model(run: RunDir, cfg: LoopConfig, init: str | None) -> None:
@@ -255,9 +247,7 @@ def prepare_run(run: RunDir, cfg: LoopConfig, init: str | None) -> None:
     """Create the run folder, its resolved config and generation 0 (if not there yet)."""
     os.makedirs(run.root, exist_ok=True)
     if not os.path.exists(run.path("config.toml")):
-        tmp = run.path("config.toml.tmp")
-        dump_toml(to_dict(cfg), tmp)
-        os.replace(tmp, run.path("config.toml"))
+        dump_toml(to_dict(cfg), run.path("config.toml"))  # atomic
     _initial_model(run, cfg, init)
 
 
@@ -286,9 +276,8 @@ def run_loop(
         gain = bounded_elo(gate_result["score"], gate_result["games"]) if promoted else 0.0
         elo = state["elo"] + gain
         if promoted and not os.path.exists(run.model(g)):
-            tmp = run.model(g) + ".tmp"
-            shutil.copyfile(run.candidate(g), tmp)
-            os.replace(tmp, run.model(g))
+            with open(run.candidate(g), "rb") as source:
+                atomic_write(run.model(g), lambda handle: shutil.copyfileobj(source, handle))
         record = {
             "generation": g,
             "time": time.time(),

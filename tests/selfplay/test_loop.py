@@ -25,8 +25,21 @@ from selfplay.loop import run_loop
 GAMES = preset("tiny").selfplay.games_per_generation
 
 
+def _no_constants(name: str):
+    raise ValueError(f"{name} is not JSON: strict readers (jq, JavaScript) reject it")
+
+
+def strict_json(text: str):
+    """``json.loads`` that refuses NaN and Infinity, as jq and JavaScript do."""
+    return json.loads(text, parse_constant=_no_constants)
+
+
 def check_run_is_intact(run: Path, generations: int) -> None:
     """Every file of the run parses, and each generation holds exactly its games."""
+    for path in run.rglob("*.json"):
+        strict_json(path.read_text())
+    for line in (run / "metrics.jsonl").read_text().splitlines():
+        strict_json(line)
     assert isinstance(load_toml(run / "config.toml", LoopConfig), LoopConfig)
     state = json.loads((run / "state.json").read_text())
     assert state["generation"] == generations + 1
