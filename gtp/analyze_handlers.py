@@ -77,10 +77,26 @@ class AnalyzeCommands:
 
         return _Updates(reply, request, self.size, kata, ownership)
 
+    def _model_or_stop(self, reply: StreamReply) -> bool:
+        """Wait for the model; True once it is ready.  While it loads, the response has
+        begun ("=") and the next input line stops it (False): a GUI that asks for analysis
+        at start-up is answered at once and can go on.  A model that cannot load is
+        answered "?" when that is known before the response begins."""
+        brain = self.brain
+        if not brain.wait_loaded(0):
+            self.on_idle()  # make sure loading is under way (it is, after the handshake)
+            reply.begin()
+            while not brain.wait_loaded(0.05):
+                if self.reader.pending():
+                    return False
+        brain.ready()
+        return True
+
     def _analyze(self, args, reply: StreamReply, kata: bool) -> None:
         request = parse_request(args, self.size)
         state = self._position_for(request.color or self.state.to_play)
-        self.brain.ready()  # a model that cannot load is answered "?" before "="
+        if not self._model_or_stop(reply):
+            return
         reply.begin()
         updates = self._updates(request, reply, state, kata)
 

@@ -56,6 +56,7 @@ class Brain:
         self.player: Player | None = None
         self._error: str | None = None
         self._lock = threading.Lock()
+        self._loaded = threading.Event()  # set once loading has succeeded or failed
         self._low_values = {BLACK: 0, WHITE: 0}  # resign streak per colour
 
     # -- loading ---------------------------------------------------------------
@@ -75,6 +76,14 @@ class Brain:
             except Exception as err:  # reported on every command that needs the model
                 log.exception("cannot load model %r", self.options.model)
                 self._error = f"cannot load model {self.options.model!r}: {err}"
+            finally:
+                self._loaded.set()
+
+    def wait_loaded(self, timeout: float | None) -> bool:
+        """Wait up to ``timeout`` seconds for loading (started elsewhere) to end; True if it has."""
+        if self.player is not None or self._error is not None:
+            return True  # loaded (or given an evaluator directly, as tests do)
+        return self._loaded.wait(timeout)
 
     def _make_evaluator(self):
         opts = self.options

@@ -88,6 +88,7 @@ class Engine(RulesCommands, PlayCommands, AnalyzeCommands, ParamCommands):
         self.warm = False
         self._state = None
         self._record = None  # the game record loadsgf read: printsgf keeps its properties
+        self._ponder_next = False  # the last command was this engine's genmove
         self._brain = None
         self._core: SimpleNamespace | None = None
         self._brain_lock = threading.Lock()
@@ -135,8 +136,21 @@ class Engine(RulesCommands, PlayCommands, AnalyzeCommands, ParamCommands):
 
     # -- dispatch --------------------------------------------------------------
 
+    def ponder(self) -> None:
+        """Think on the opponent's time (``--ponder`` / ponderingEnabled): right after this
+        engine's genmove, search the position the opponent faces until the next input line
+        arrives; the next genmove reuses the tree."""
+        if not (self.options.ponder and self._ponder_next and self._brain is not None):
+            return
+        self._ponder_next = False
+        state = self.state
+        if state.is_over or self._brain.player is None:
+            return
+        self._brain.analyze(state, lambda search: self.reader.pending())
+
     def handle(self, cmd: Command) -> None:
         """Answer one command (exactly one response)."""
+        self._ponder_next = False  # genmove sets it again
         handler = self.handlers.get(cmd.name)
         if handler is None:
             self.writer.write(failure(UNKNOWN_COMMAND, cmd.id))
@@ -335,6 +349,7 @@ class Engine(RulesCommands, PlayCommands, AnalyzeCommands, ParamCommands):
         self.rules = rules_from_sgf(record.rules) or self.rules  # RU sets the rules, as KM sets komi
         state.set_rules(self.rules)
         self.size, self.komi, self._state = state.size, state.komi, state
+        self._record = record
         return ""
 
     def _record_info(self) -> dict:

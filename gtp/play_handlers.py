@@ -57,7 +57,9 @@ class PlayCommands:
     @registry.command("genmove")
     def cmd_genmove(self, args):
         color = parse_player(expect(args, 1)[0])
-        return self._commit(color, self.brain.genmove(self._position_for(color)))
+        move = self._commit(color, self.brain.genmove(self._position_for(color)))
+        self._ponder_next = move != "resign"
+        return move
 
     @registry.command("kgs-genmove_cleanup")
     def cmd_kgs_genmove_cleanup(self, args):

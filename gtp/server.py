@@ -1,7 +1,8 @@
 """The engine's main loop and its wiring to the process's stdin and stdout.
 
 ``serve`` reads lines, parses them (``gtp.protocol``) and lets the engine
-answer each; empty and comment lines get no answer.  When the controller has
+answer each; empty and comment lines get no answer.  With pondering on, the
+engine searches between its genmove and the next line.  When the controller has
 been quiet for ``IDLE_SECONDS`` the engine starts loading its model in the
 background.  It returns on ``quit`` or at the end of input.
 
@@ -31,6 +32,7 @@ IDLE_SECONDS = 0.3
 def serve(engine: Engine, reader: LineReader) -> None:
     """Answer commands until ``quit`` or the end of input."""
     while not engine.quitting:
+        engine.ponder()  # returns at once unless pondering is on and the last command was genmove
         try:
             line = reader.get(timeout=None if engine.warm else IDLE_SECONDS)
         except TimeoutError:
