@@ -317,7 +317,6 @@ def _register_review(subparsers) -> None:
         description="Search every position of GAME.sgf and write GAME-review.sgf (a comment with "
         "Black's win rate and score lead on every move, Sabaki's SBKV win-rate graph, the biggest "
         "mistakes marked, each with goagent's line as a variation) and GAME-review.png.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     add_review_arguments(parser)
     parser.set_defaults(func=cmd_review)

@@ -111,7 +111,7 @@ def check_board_size(data: bytes, source: str) -> None:
         )
 
 
-def _position(state, result: SearchResult | None, visits: int) -> Position:
+def _position(state, result: SearchResult | None) -> Position:
     pos = Position(state.move_number, state.to_play)
     if result is None:
         return pos
@@ -143,7 +143,7 @@ def review_game(
     total = len(record.moves)
     record.to_state()  # an illegal move fails here, with its number, before any search
     state = record.to_state(0)
-    search = Search(state, evaluator, SearchConfig(batch_size=batch_size), seed=seed)
+    search = Search(state.copy(), evaluator, SearchConfig(batch_size=batch_size), seed=seed)
     positions: list[Position] = []
     reused = 0  # visits the tree already holds for this position (tree reuse)
     for k in tqdm(range(total + 1), desc="review", unit="position", disable=not progress):
@@ -155,7 +155,7 @@ def review_game(
             result = search.run(visits=max(1, visits - reused))
             if result.visits < visits:  # the reused subtree was smaller than it said
                 result = search.run(visits=visits - result.visits)
-        positions.append(_position(state, result, visits))
+        positions.append(_position(state, result))
         if k < total and result is not None:
             played = record.moves[k].action
             reused = next((c.visits for c in result.children if c.action == played), 0)

@@ -16,14 +16,21 @@ DEFAULT_THRESHOLD = {"points": 3.0, "winrate": 10.0}  # points; percentage point
 def add_review_arguments(parser) -> None:
     parser.add_argument("file", metavar="GAME.sgf", help="the game to review (its main line)")
     parser.add_argument(
-        "--visits", type=int, default=DEFAULT_VISITS, help="search visits for each position (at least)"
+        "--visits",
+        type=int,
+        default=DEFAULT_VISITS,
+        help=f"search visits for each position, at least (default {DEFAULT_VISITS})",
     )
-    parser.add_argument("--model", default="default", help="network: default, a checkpoint path, or playouts")
+    parser.add_argument(
+        "--model",
+        default="default",
+        help="network: default (the shipped one), a checkpoint path, or playouts",
+    )
     parser.add_argument(
         "--by",
         choices=RANKINGS,
         default="points",
-        help="rank mistakes by score lead lost (points, as KaTrain does) or by win-rate drop",
+        help="rank mistakes by score lead lost (points, as KaTrain does; the default) or by win-rate drop",
     )
     parser.add_argument(
         "--threshold",
@@ -34,11 +41,17 @@ def add_review_arguments(parser) -> None:
         f"{DEFAULT_THRESHOLD['winrate']:g}%% win rate)",
     )
     parser.add_argument(
-        "--mistakes", type=int, default=10, metavar="N", help="mark at most N mistakes, each with a variation"
+        "--mistakes",
+        type=int,
+        default=10,
+        metavar="N",
+        help="mark at most N mistakes, each with a variation (default 10)",
     )
     parser.add_argument("--out", default=None, help="annotated SGF (default GAME-review.sgf)")
     parser.add_argument("--graph", default=None, help="graph PNG (default GAME-review.png)")
     parser.add_argument("--no-graph", action="store_true", help="do not draw the graph")
-    parser.add_argument("--batch", type=int, default=16, help="leaves per network batch")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (symmetries of the network)")
+    parser.add_argument("--batch", type=int, default=16, help="leaves per network batch (default 16)")
+    parser.add_argument(
+        "--seed", type=int, default=0, help="random seed for the network's symmetries (default 0)"
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
