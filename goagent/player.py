@@ -10,7 +10,12 @@ played, and never as White early in a handicap game.
 
 ``TimeControl`` follows GTP: absolute main time, then byo-yomi (Japanese
 periods, or Canadian: so many stones in so much time).  It spends more in
-the middle game and less when the result is clear.
+the middle game and less when the result is clear, and keeps a lag buffer
+(``lag_buffer`` seconds, as Leela Zero's and KataGo's) for transmission and
+scheduling.  With ``PlayerConfig.early_stop`` the search of a move stops as
+soon as the most visited move can no longer be overtaken in the visits or
+time left (``Search.run(early_stop=True)``), except while sampling moves by
+temperature, where the visit distribution itself is what is played.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ class PlayerConfig:
     temperature: float = 0.0  # 0: the most visited move
     temperature_moves: int = 0  # sample with `temperature` for this many opening moves
     select_by: str = "visits"  # or "lcb"
+    early_stop: bool = True  # stop a move's search once the best move cannot be overtaken
     search: SearchConfig = field(default_factory=SearchConfig)
 
 
@@ -62,12 +68,18 @@ class TimeControl:
     """GTP time settings and the clock of both players; ``budget`` gives seconds for a move."""
 
     def __init__(
-        self, main_time: float = 0.0, byo_yomi_time: float = 0.0, byo_yomi_stones: int = 0, periods: int = 0
+        self,
+        main_time: float = 0.0,
+        byo_yomi_time: float = 0.0,
+        byo_yomi_stones: int = 0,
+        periods: int = 0,
+        lag_buffer: float = 0.2,
     ):
         self.main_time = main_time
         self.byo_yomi_time = byo_yomi_time
         self.byo_yomi_stones = byo_yomi_stones  # Canadian: stones per period (0: none)
         self.periods = periods  # Japanese byo-yomi periods (0: Canadian or none)
+        self.lag_buffer = lag_buffer  # seconds kept back from every move for transmission and scheduling
         self.left = {BLACK: (main_time, 0), WHITE: (main_time, 0)}  # (seconds, stones or periods left)
 
     @property
@@ -91,9 +103,9 @@ class TimeControl:
         margin = 0.9  # keep a tenth back for transmission and scheduling
         n = state.size
         if stones > 0 and self.periods == 0:  # Canadian byo-yomi in progress
-            return max(0.05, seconds / stones * margin - 0.2)
+            return max(0.05, seconds / stones * margin - self.lag_buffer)
         if stones > 0 or (seconds <= 0 and self.periods):  # Japanese periods: each move may use one period
-            return max(0.05, self.byo_yomi_time * margin - 0.2)
+            return max(0.05, self.byo_yomi_time * margin - self.lag_buffer)
         expected_plies = 0.7 * n * n + 10
         own_moves_left = max(8.0, (expected_plies - state.move_number) / 2)
         spend = seconds / own_moves_left
@@ -108,7 +120,8 @@ class TimeControl:
                 else self.byo_yomi_time
             )
             spend += per_move * 0.5
-        return max(0.05, min(spend, seconds * 0.5 if seconds > 0 else spend) * margin)
+        spend = min(spend, seconds * 0.5 if seconds > 0 else spend) * margin
+        return max(0.05, min(spend, seconds - self.lag_buffer) if seconds > 0 else spend)
 
 
 class Player:
@@ -170,7 +183,9 @@ class Player:
         if visits is None and seconds is None:
             visits = 400
         search = self._search_for(state, rules)
-        result = search.run(visits=visits, seconds=seconds, callback=callback)
+        sampling = cfg.temperature > 0 and state.move_number < cfg.temperature_moves
+        early = cfg.early_stop and not sampling
+        result = search.run(visits=visits, seconds=seconds, callback=callback, early_stop=early)
         action = self._choose(state, search, result)
         value = result.value
         self.last_value = value
