@@ -13,7 +13,7 @@ for every history step.  Plane order (``PLANES``, ``NUM_PLANES`` = 31)::
     21-23  opp_libs_1/_2/_3p       the same for opponent stones
     24     ko                      the point the side to move may not take (simple ko)
     25     legal                   legal moves of the side to move (superko included)
-    26     komi                    constant komi / 15 from the mover's view (+ for White)
+    26     komi                    constant effective komi (komi + White's handicap bonus) / 15, mover's view
     27     own_ladder_dead         own stones in atari that cannot escape a ladder
                                    (the side to move moving first)
     28     own_ladder_threat       own 2-liberty stones the opponent could capture in
@@ -217,7 +217,7 @@ def compact(state, legal: np.ndarray | None = None) -> Compact:
     board = state.board
     ko = board.ko
     ko = -1 if ko is None or board.ko_color != state.to_play else int(ko)
-    return Compact(stones, int(state.to_play), float(state.komi), ko, legal)
+    return Compact(stones, int(state.to_play), float(state.effective_komi), ko, legal)
 
 
 def decode(c: Compact, ladders: bool = True) -> np.ndarray:
