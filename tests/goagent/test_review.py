@@ -239,3 +239,15 @@ def test_missing_file_and_bad_visits(tmp_path, capsys):
     assert "--visits" in capsys.readouterr().err
     with pytest.raises(ValueError, match="SZ"):
         check_board_size(b"(;SZ[1])", "x.sgf")
+
+
+def test_a_handicap_game_starts_with_white(tmp_path):
+    data = b"(;GM[1]FF[4]SZ[7]HA[2]KM[0.5]AB[ee][cc];W[ec];B[ce];W[dd])"
+    record = read_sgf(data)
+    review = review_game(record, CountEvaluator(), visits=8, progress=False)
+    assert [p.to_play for p in review.positions] == [WHITE, BLACK, WHITE, BLACK]
+    assert review.positions[0].score > 0, "two stones up: Black leads"
+    assert review.moves[0].color == WHITE
+    out = annotate_sgf(data, review, review.mistakes("points", threshold=-100, limit=1))
+    main = sgf.Sgf_game.from_bytes(out).get_main_sequence()
+    assert main[0].get_setup_stones()[0] == {(2, 4), (4, 2)} and len(main) == 4
