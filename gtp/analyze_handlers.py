@@ -94,9 +94,9 @@ class AnalyzeCommands:
 
     def _analyze(self, args, reply: StreamReply, kata: bool) -> None:
         request = parse_request(args, self.size)
-        state = self._position_for(request.color or self.state.to_play)
-        if not self._model_or_stop(reply):
+        if not self._model_or_stop(reply):  # before the position: building it imports Numba code
             return
+        state = self._position_for(request.color or self.state.to_play)
         reply.begin()
         updates = self._updates(request, reply, state, kata)
 
