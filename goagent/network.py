@@ -52,6 +52,12 @@ def global_pool(x: torch.Tensor) -> torch.Tensor:
     return torch.cat([mean, mean * size_term, peak], dim=1)  # (B, 3C)
 
 
+# One opaque node when ``torch.fx`` traces the network for INT8 quantization
+# (goagent.precision): its size term comes from the input's shape, and the pooled
+# features stay float there.
+torch.fx.wrap("global_pool")
+
+
 def _conv(cin: int, cout: int, k: int, bias: bool = False) -> nn.Conv2d:
     return nn.Conv2d(cin, cout, kernel_size=k, padding=k // 2, bias=bias)
 
