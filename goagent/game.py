@@ -96,7 +96,8 @@ class GameState:
         self._seen: dict[int, int] = {}  # position hash -> times seen (superko)
         self._hashes: list[int] = []  # hash of every position so far, in order
         self._seen_sorted: np.ndarray | None = None  # sorted keys of _seen, built on demand
-        self._situations: dict[int, int] = {}  # hash with side to move -> times seen
+        # hash with side to move -> times seen; built on first use (situational superko only)
+        self._situations: dict[int, int] | None = None
         self._sides: list[int] = []  # side to move in each position of _hashes
         self._situations_sorted: np.ndarray | None = None
         self._remember(self.board.hash)
@@ -109,16 +110,26 @@ class GameState:
         self._seen_sorted = self._situations_sorted = None
         self._seen[h] = self._seen.get(h, 0) + 1
         self._hashes.append(h)
-        side = self.to_play
-        self._sides.append(side)
-        key = _situation(h, side)
-        self._situations[key] = self._situations.get(key, 0) + 1
+        self._sides.append(self.to_play)
+        if self._situations is not None:
+            key = _situation(h, self.to_play)
+            self._situations[key] = self._situations.get(key, 0) + 1
 
     def _forget(self, h: int) -> None:
         self._seen_sorted = self._situations_sorted = None
         self._hashes.pop()
         _decrement(self._seen, h)
-        _decrement(self._situations, _situation(h, self._sides.pop()))
+        side = self._sides.pop()
+        if self._situations is not None:
+            _decrement(self._situations, _situation(h, side))
+
+    def _situation_counts(self) -> dict[int, int]:
+        if self._situations is None:
+            self._situations = {}
+            for h, side in zip(self._hashes, self._sides):
+                key = _situation(h, side)
+                self._situations[key] = self._situations.get(key, 0) + 1
+        return self._situations
 
     # -- rules and komi ------------------------------------------------------
 
@@ -207,7 +218,7 @@ class GameState:
         ko = self.rules.ko
         if ko == "positional":
             return h in self._seen
-        return ko == "situational" and _situation(h, side) in self._situations
+        return ko == "situational" and _situation(h, side) in self._situation_counts()
 
     def is_legal(self, action: int, color: int | None = None) -> bool:
         return self.illegal_reason(action, color) is None
@@ -222,7 +233,7 @@ class GameState:
             drop_repeats(mask, hashes, self._seen_sorted)
         elif self.rules.ko == "situational":
             if self._situations_sorted is None:
-                self._situations_sorted = np.array(sorted(self._situations), np.int64)
+                self._situations_sorted = np.array(sorted(self._situation_counts()), np.int64)
             if opponent(color) == WHITE:
                 hashes ^= np.int64(_WHITE_TO_MOVE)
             drop_repeats(mask, hashes, self._situations_sorted)
@@ -285,7 +296,7 @@ class GameState:
         other._state_stack = list(self._state_stack)
         other._seen = dict(self._seen)
         other._hashes = list(self._hashes)
-        other._situations = dict(self._situations)
+        other._situations = None if self._situations is None else dict(self._situations)
         other._sides = list(self._sides)
         return other
 
