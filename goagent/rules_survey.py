@@ -18,6 +18,11 @@ each side's territory, dead stones' points included) in two ways:
    finds a seki are counted under both seki conventions (tax seki: seki eyes
    not counted; tax none: counted) to see which one the records follow.
 
+``--final-score N`` scores the first N counted games as GTP ``final_score``
+does: dead stones from the network's ownership (``--model``, default the
+shipped network), then ``score_state`` under the record's RU and KM, the
+markup never read; it reports winner and exact-margin agreement per ruleset.
+
 ``--gnugo PATH`` also asks GNU Go (``loadsgf`` + ``final_status_list dead``)
 for the dead stones of counted handicap games *without* markup, for the
 rulesets the markup hardly covers (AGA, New Zealand), and fits the bonus the
@@ -40,6 +45,7 @@ from goagent.rules import Ruleset, parse_rules, rules_from_sgf
 from goagent.scoring import score, seki_strings
 from goagent.sgf import SGFError, iter_sources, read_sgf
 
+PLAYOUTS = 256  # for --model playouts
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "kgs-6d"
 
 
@@ -95,6 +101,44 @@ def gnugo_dead(gnugo: str, data: bytes, size: int) -> np.ndarray | None:
     for vertex in answers[1][1:].split():
         dead[gtp_to_action(vertex, size)] = True
     return dead
+
+
+def final_scores(data_dir: Path, games: int, model: str) -> None:
+    """Winner and margin agreement of a final_score-like count on ``games`` counted games."""
+    from goagent.inference import load_evaluator
+    from goagent.scoring import dead_from_ownership, playout_ownership, score_state
+
+    evaluator = None if model == "playouts" else load_evaluator(model, seed=0)
+    tally = collections.defaultdict(lambda: [0, 0, 0])  # rules -> [games, winner right, margin right]
+    for name, data in iter_sources([str(a) for a in sorted(data_dir.glob("*.tar.gz"))]):
+        if sum(t[0] for t in tally.values()) >= games:
+            break
+        try:
+            record = read_sgf(data, name)
+            margin = record.score
+            if margin is None or margin == 0 or not record.result[2:3].isdigit():
+                continue
+            state = record.to_state()
+        except SGFError:
+            continue
+        rules = rules_from_sgf(record.rules) or parse_rules("japanese")
+        state.set_rules(rules)
+        if evaluator is None:
+            own = playout_ownership(state, PLAYOUTS, 0)
+        else:
+            out = evaluator.evaluate([state], [state.legal_mask()])
+            if out.ownership is None:
+                raise SystemExit(f"--final-score: the model {model!r} has no ownership head")
+            own = np.asarray(out.ownership[0], np.float64) * (1.0 if state.to_play == BLACK else -1.0)
+        colors = state.board.to_array().reshape(-1)
+        counted = score_state(state, dead_from_ownership(colors, state.size, own))
+        entry = tally[rules.name]
+        entry[0] += 1
+        entry[1] += (counted.margin > 0) == (margin > 0)
+        entry[2] += counted.margin == margin
+    print(f"\nfinal_score-like count, dead stones from {model!r} ownership (winner right, margin right):")
+    for label, (n, winner, exact) in sorted(tally.items()):
+        print(f"  {label:12s} {n:4d} games: winner {winner / n:.1%}, margin {exact / n:.1%}")
 
 
 def survey(data_dir: Path, gnugo: str | None, gnugo_games: int) -> None:
@@ -153,9 +197,9 @@ def survey(data_dir: Path, gnugo: str | None, gnugo_games: int) -> None:
             for tax in ("seki", "none"):
                 other = Ruleset(**{**rules.as_dict(), "tax": tax})
                 again = score(colors, state.size, other, record.komi, state.handicap, captures, dead)
-                seki_games[tax] += again.margin == margin
-            seki_games[f"{label} games"] += 1
-            if len(seki_examples) < 8:
+                seki_games[f"{label}: margin reproduced with tax {tax}"] += again.margin == margin
+            seki_games[f"{label}: games"] += 1
+            if len(seki_examples) < 40:
                 seki_examples.append(f"{name} ({record.rules}, RE {record.result})")
     print(f"counted games: {counted}; with TB/TW markup: {marked}")
     print("\nKGS's handicap bonus (count from markup - komi - recorded margin), per ruleset and stones:")
@@ -167,9 +211,10 @@ def survey(data_dir: Path, gnugo: str | None, gnugo_games: int) -> None:
         print(f"  {label:12s} {games:4d} games: winner {winner / games:.1%}, margin {exact / games:.1%}")
     if seki_games["games"]:
         print(f"\ngames with a seki (by goagent.scoring.seki_strings): {seki_games['games']}")
+        print("  (tax seki: seki eyes not counted; tax none: counted)")
         for key, value in sorted(seki_games.items()):
             print(f"  {key}: {value}")
-        print("  e.g. " + "; ".join(seki_examples))
+        print("  games: " + "; ".join(seki_examples))
     if gnugo_fit:
         print("\nHandicap games without markup, dead stones by GNU Go (goagent count, no bonus, - margin):")
         for (label, stones), residuals in sorted(gnugo_fit.items()):
@@ -190,11 +235,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--gnugo-games", type=int, default=60, metavar="N", help="at most N GNU Go calls. Default: 60"
     )
+    parser.add_argument(
+        "--final-score", type=int, default=0, metavar="N", help="also count N games as final_score"
+    )
+    parser.add_argument(
+        "--model",
+        default="default",
+        help="network for --final-score, or 'playouts' (64 random playouts). Default: default",
+    )
+    parser.add_argument(
+        "--no-survey", action="store_true", help="skip the markup survey (with --final-score)"
+    )
     args = parser.parse_args(argv)
     if not any(args.data.glob("*.tar.gz")):
         print(f"no KGS archives in {args.data}: nothing to measure", file=sys.stderr)
         return 0
-    survey(args.data, args.gnugo, args.gnugo_games)
+    if not args.no_survey:
+        survey(args.data, args.gnugo, args.gnugo_games)
+    if args.final_score:
+        final_scores(args.data, args.final_score, args.model)
     return 0
 
 

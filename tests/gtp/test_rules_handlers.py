@@ -93,7 +93,7 @@ def set_position(engine, diagram: str, komi: float = 0.5):
     # Ownership that agrees with the diagram's dead marks.
     own = np.where(colors == BLACK, 1.0, np.where(colors == WHITE, -1.0, 0.0))
     own[dead] *= -1.0
-    engine.brain.ownership_black = lambda state: (own, "test")
+    engine._count_ownership = lambda: own
     return colors, dead, n
 
 
@@ -120,9 +120,22 @@ def test_final_status_list_seki(engine):
     assert one(engine, "final_score").text == "W+4.5"  # 22 - 26 - 0.5
 
 
+def test_dead_stones_come_from_playouts(engine):
+    # Black's wall with a lone white stone inside: random playouts capture it.
+    letters = "ABCDEFG"
+    empty = {"A1", "C1", "D5", "E5", "F5"}
+    black = [f"{c}{r}" for c in letters for r in range(1, 8) if f"{c}{r}" not in empty]
+    transcript(
+        engine,
+        f"boardsize 7\nkomi 0.5\nkata-set-rules japanese\nset_free_handicap {' '.join(black)}\nplay w e5",
+    )
+    assert one(engine, "final_status_list dead").text == "E5"
+    assert one(engine, "final_score").text == "B+5.5"  # A1 C1 D5 E5 F5 + 1 prisoner - 0.5
+
+
 def test_handicap_bonus_in_final_score(engine):
     transcript(engine, "boardsize 9\nkomi 0.5\nfixed_handicap 3")
-    engine.brain.ownership_black = lambda state: (np.zeros(81), "test")
+    engine._count_ownership = lambda: np.zeros(81)
     transcript(engine, "kata-set-rules japanese")
     japanese = one(engine, "final_score").text
     transcript(engine, "kata-set-rules chinese")
@@ -192,7 +205,7 @@ def test_kgs_games_scored_like_gnugo_where_the_dead_stones_agree(tmp_path):
         transcript(engine, f"loadsgf {path}")
         own = np.where(colors == BLACK, 1.0, np.where(colors == WHITE, -1.0, 0.0))
         own[dead] *= -1.0
-        engine.brain.ownership_black = lambda state, own=own: (own, "test")
+        engine._count_ownership = lambda own=own: own
         assert one(engine, "final_score").text == answers[2], name
         compared += 1
     assert compared == 3
