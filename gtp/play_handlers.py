@@ -76,10 +76,9 @@ class PlayCommands:
         return self._commit(color, decision)
 
     def _opponent_has_dead_stones(self, color: int) -> bool:
-        ownership, _ = self.brain.ownership_black(self.state)
+        # The dead stones final_score would take off (gtp.rules_handlers).
         colors = self.state.board.to_array().reshape(-1)
-        dead = self.core.scoring.dead_from_ownership(colors, self.size, ownership)
-        return bool((dead & (colors == opponent(color))).any())
+        return bool((self._dead_stones() & (colors == opponent(color))).any())
 
     # -- clocks ----------------------------------------------------------------
 
