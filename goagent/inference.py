@@ -3,9 +3,10 @@
 ``NetworkEvaluator.evaluate(states, legal)`` encodes the positions
 (``goagent.features``), optionally transforms each by a dihedral symmetry
 (``random``: one per position; ``average``: all eight, averaged), runs one
-forward pass on the inference-prepared model (BatchNorm folded,
-channels_last: the fastest exact CPU path measured, see docs/BENCHMARKS.md),
-maps the outputs back, and masks illegal moves here and nowhere else.
+forward pass on the inference-prepared model (``goagent.precision``: fp32 with
+BatchNorm folded and channels_last, bf16, INT8 or CUDA, by ``precision`` and
+``device``; see docs/BENCHMARKS.md), maps the outputs back, and masks illegal
+moves here and nowhere else.
 
 ``load_evaluator(spec)`` resolves ``default`` (the networks shipped in
 ``goagent/weights/``), a checkpoint path, or ``playouts`` (no network).
@@ -28,7 +29,7 @@ from goagent import features, symmetry
 from goagent.checkpoint import load_checkpoint
 from goagent.game import GameState
 from goagent.mcts import Evaluation, PlayoutEvaluator
-from goagent.network import prepare_for_inference
+from goagent.precision import prepare
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +42,20 @@ class NetworkEvaluator:
     """Batched evaluation of positions by a policy/value network."""
 
     def __init__(
-        self, model: torch.nn.Module, symmetries: str = "random", seed: int = 0, name: str = "network"
+        self,
+        model: torch.nn.Module,
+        symmetries: str = "random",
+        seed: int = 0,
+        name: str = "network",
+        precision: str = "fp32",
+        device: str = "cpu",
+        calibration_size: int = 19,
     ):
         if symmetries not in SYMMETRY_MODES:
             raise ValueError(f"symmetries must be one of {SYMMETRY_MODES}, not {symmetries!r}")
-        self.model = prepare_for_inference(model)
+        self.runner = prepare(model, precision, device, calibration_size=calibration_size, seed=seed)
+        self.model = self.runner.net
+        self.precision, self.device = self.runner.precision, str(self.runner.device)
         self.symmetries = symmetries
         self.rng = np.random.default_rng(seed)
         self.name = name
@@ -62,19 +72,11 @@ class NetworkEvaluator:
             np.stack([c.legal for c in packed]),
         )
 
-    @torch.inference_mode()
     def _forward(self, planes: np.ndarray):
         import time
 
         start = time.perf_counter()
-        x = torch.from_numpy(planes).contiguous(memory_format=torch.channels_last)
-        out = self.model(x)
-        result = (
-            out.policy_logits.float().numpy(),
-            out.value.float().numpy(),
-            None if out.ownership is None else out.ownership.float().numpy(),
-            None if out.score is None else out.score.float().numpy(),
-        )
+        result = self.runner(planes)
         self.forward_seconds += time.perf_counter() - start
         self.positions += len(planes)
         return result
@@ -146,13 +148,27 @@ class ShippedEvaluator:
     GUI game each play on one board), so a whole batch goes to one network.
     """
 
-    def __init__(self, symmetries: str = "random", seed: int = 0, playouts: int = 2):
+    def __init__(
+        self,
+        symmetries: str = "random",
+        seed: int = 0,
+        playouts: int = 2,
+        precision: str = "fp32",
+        device: str = "cpu",
+    ):
         self.name = "default"
         general = default_weights()
         if general is None:
             _warn_no_network()
-        self.general = _network(general, symmetries, seed) if general else PlayoutEvaluator(playouts, seed)
-        self.specialists = {n: _network(p, symmetries, seed) for n, p in specialist_weights().items()}
+        self.general = (
+            _network(general, symmetries, seed, precision, device)
+            if general
+            else PlayoutEvaluator(playouts, seed)
+        )
+        self.specialists = {
+            n: _network(p, symmetries, seed, precision, device, size=n)
+            for n, p in specialist_weights().items()
+        }
 
     def for_size(self, size: int):
         """The evaluator that plays ``size``."""
@@ -167,9 +183,19 @@ class ShippedEvaluator:
         return self.for_size(planes.shape[-1]).evaluate_planes(planes, legal)
 
 
-def _network(path: Path, symmetries: str, seed: int) -> NetworkEvaluator:
+def _network(
+    path: Path, symmetries: str, seed: int, precision: str = "fp32", device: str = "cpu", size: int = 19
+) -> NetworkEvaluator:
     ckpt = load_checkpoint(path, expected_feature_version=features.FEATURE_VERSION)
-    return NetworkEvaluator(ckpt.model, symmetries, seed, name=path.name)
+    return NetworkEvaluator(
+        ckpt.model,
+        symmetries,
+        seed,
+        name=path.name,
+        precision=precision,
+        device=device,
+        calibration_size=size,
+    )
 
 
 @functools.lru_cache(maxsize=1)
@@ -177,15 +203,24 @@ def _warn_no_network() -> None:
     log.warning("no shipped network in %s: using the network-free playout evaluator", WEIGHTS_DIR)
 
 
-def load_evaluator(spec: str = "default", symmetries: str = "random", seed: int = 0, playouts: int = 2):
+def load_evaluator(
+    spec: str = "default",
+    symmetries: str = "random",
+    seed: int = 0,
+    playouts: int = 2,
+    precision: str = "fp32",
+    device: str = "cpu",
+):
     """An Evaluator from ``default``, a checkpoint path, or ``playouts``.
 
     ``default`` plays each board size with its shipped network (``ShippedEvaluator``)
     and falls back to the playout evaluator (with a warning) when none ships in
-    this install.
+    this install.  ``precision`` and ``device`` choose the numeric path
+    (``goagent.precision``; the CLI passes ``auto``, library callers get exact fp32
+    on the CPU unless they ask).
     """
     if spec == "playouts":
         return PlayoutEvaluator(playouts, seed)
     if spec == "default":
-        return ShippedEvaluator(symmetries, seed, playouts)
-    return _network(Path(spec), symmetries, seed)
+        return ShippedEvaluator(symmetries, seed, playouts, precision, device)
+    return _network(Path(spec), symmetries, seed, precision, device)

@@ -155,6 +155,7 @@ def _qconfig_mapping(net: PolicyValueNet):
     for i in range(len(net.blocks)):
         mapping.set_module_name(f"net.blocks.{i}", qconfig)
         mapping.set_module_name(f"net.blocks.{i}.bn1", None)
+        mapping.set_module_name(f"net.blocks.{i}.pool_fc", None)  # pooled biases: few, and sensitive
     return mapping
 
 
@@ -178,9 +179,9 @@ def quantize_int8(net: PolicyValueNet, calibration: np.ndarray | torch.Tensor) -
 
     ``calibration``: (N, C, n, n) float32 planes of real positions (a few hundred do).
     """
-    from torch.ao.quantization.quantize_fx import convert_fx, prepare_fx
-
     import copy
+
+    from torch.ao.quantization.quantize_fx import convert_fx, prepare_fx
 
     if not getattr(net, "folded", False):
         raise ValueError("quantize_int8 needs a BatchNorm-folded network (network.prepare_for_inference)")

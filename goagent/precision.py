@@ -1,0 +1,363 @@
+"""Which numeric path runs the network: ``--precision auto|fp32|bf16|int8``, ``--device auto|cpu|cuda``.
+
+Paths (each checked against fp32 on KGS positions by tests/goagent/test_precision.py):
+
+- ``fp32``: BatchNorm folded, channels_last (``network.prepare_for_inference``);
+- ``bf16``: the folded network's weights and inputs in bfloat16.  Fast only on
+  CPUs with AVX512-BF16 or AMX (and CUDA GPUs); elsewhere oneDNN emulates it,
+  slower than fp32, so ``auto`` never picks it there;
+- ``int8``: post-training static quantization (``goagent.quantize``), calibrated
+  at start-up on positions the network plays against itself; CPU only;
+- on CUDA, ``auto`` is bf16 where the GPU supports it, else fp16.
+
+``auto`` on a CPU times the paths this CPU can run fast once (a few seconds),
+keeps the winner in a small JSON file keyed by CPU model, torch version and
+network shape (``~/.cache/goagent/precision.json``; ``GOAGENT_CACHE_DIR``
+moves it), and says its choice once on stderr.  Later starts read the file.
+
+oneDNN builds kernels per input shape, so ``InferenceModel`` pads each batch up
+to one of a few sizes (``BUCKETS``).
+
+This module imports numpy and torch only inside functions: the CLI parser uses
+``add_arguments`` without loading torch.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import os
+import platform
+import time
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+PRECISIONS = ("auto", "fp32", "bf16", "int8")
+TRAIN_PRECISIONS = ("auto", "fp32", "bf16")
+DEVICES = ("auto", "cpu", "cuda")
+BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256)  # batch sizes run as is; others pad up to the next
+CALIBRATION_POSITIONS = 256
+
+
+# --------------------------------------------------------------------- CLI
+
+
+def add_arguments(parser, training: bool = False) -> None:
+    """``--precision`` and ``--device`` for a command that runs a network."""
+    choices = TRAIN_PRECISIONS if training else PRECISIONS
+    parser.add_argument(
+        "--precision",
+        choices=choices,
+        default=None if training else "auto",
+        help="numeric path of the network: auto picks the fastest this machine runs exactly "
+        "(bf16 only with AVX512-BF16/AMX or CUDA"
+        + ("" if training else "; int8 on CPU: quantized, calibrated at start")
+        + "), cached on disk; default auto",
+    )
+    parser.add_argument(
+        "--device", choices=DEVICES, default=None if training else "auto", help="auto: CUDA when present"
+    )
+
+
+# --------------------------------------------------------------------- machine
+
+
+@functools.lru_cache(maxsize=1)
+def cpu_flags() -> frozenset[str]:
+    """The CPU's feature flags from /proc/cpuinfo (empty where there is none)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return frozenset(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return frozenset()
+
+
+@functools.lru_cache(maxsize=1)
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def native_bf16() -> bool:
+    """Whether this CPU computes bf16 in hardware (AVX512-BF16 or AMX-BF16)."""
+    return bool(cpu_flags() & {"avx512_bf16", "amx_bf16"})
+
+
+def has_amx() -> bool:
+    return bool(cpu_flags() & {"amx_bf16", "amx_int8", "amx_tile"})
+
+
+def has_vnni() -> bool:
+    return bool(cpu_flags() & {"avx512_vnni", "avx_vnni", "amx_int8"})
+
+
+def resolve_device(device: str | None) -> str:
+    """``auto`` -> ``cuda`` when torch sees a GPU, else ``cpu``; a missing GPU is an error."""
+    import torch
+
+    device = device or "auto"
+    if device not in DEVICES:
+        raise ValueError(f"--device must be one of {DEVICES}, not {device!r}")
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ValueError("--device cuda was asked for, but torch sees no CUDA GPU (use --device cpu)")
+    return device
+
+
+def cuda_half() -> str:
+    """The half type a CUDA GPU runs: bf16 from Ampere on, else fp16."""
+    import torch
+
+    return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+
+
+def cpu_candidates() -> list[str]:
+    """The CPU paths worth timing here: bf16 only with hardware bf16."""
+    import torch
+
+    paths = ["fp32"]
+    if "x86" in torch.backends.quantized.supported_engines and has_vnni():
+        paths.append("int8")
+    if native_bf16():
+        paths.append("bf16")
+    return paths
+
+
+def check_precision(precision: str, device: str) -> None:
+    """A clear error for combinations that cannot run."""
+    if precision not in PRECISIONS + ("fp16",):
+        raise ValueError(f"--precision must be one of {PRECISIONS}, not {precision!r}")
+    if precision == "int8" and device != "cpu":
+        raise ValueError("--precision int8 runs on the CPU only (use --device cpu, or bf16 on CUDA)")
+    if precision == "fp16" and device != "cuda":
+        raise ValueError("fp16 runs on CUDA only")
+
+
+# --------------------------------------------------------------------- the choice, cached
+
+
+def cache_path() -> Path:
+    base = os.environ.get("GOAGENT_CACHE_DIR") or Path.home() / ".cache" / "goagent"
+    return Path(base) / "precision.json"
+
+
+def _cache_key(shape: str, device: str) -> str:
+    import torch
+
+    return f"{cpu_model()} | torch {torch.__version__} | {device} | {shape}"
+
+
+def _read_cache(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_cache(path: Path, data: dict) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
+        tmp.replace(path)
+    except OSError as err:  # a read-only home must not stop play
+        log.warning("could not cache the precision choice in %s: %s", path, err)
+
+
+_said: set[str] = set()
+
+
+def _say_once(message: str) -> None:
+    if message not in _said:
+        _said.add(message)
+        log.warning("%s", message)
+
+
+def choose(model, device: str, path: Path | None = None) -> str:
+    """The precision ``auto`` means for ``model`` on ``device``: measured once, then cached."""
+    if device == "cuda":
+        choice = cuda_half()
+        _say_once(f"precision auto: {choice} on CUDA")
+        return choice
+    candidates = cpu_candidates()
+    if candidates == ["fp32"]:
+        return "fp32"
+    path = path or cache_path()
+    config = model.config
+    shape = f"b{config.blocks}c{config.channels}"
+    key = _cache_key(shape, device)
+    cache = _read_cache(path)
+    if key in cache and cache[key].get("choice") in candidates:
+        entry = cache[key]
+        _say_once(f"precision auto: {entry['choice']} (cached in {path})")
+        return entry["choice"]
+    timings = time_paths(model, candidates, size=19, batch=16, seconds=0.6)
+    choice = max(timings, key=timings.get)
+    cache[key] = {"choice": choice, "positions_per_s": timings, "measured": time.strftime("%Y-%m-%d")}
+    _write_cache(path, cache)
+    rates = ", ".join(f"{p} {r:.0f}" for p, r in timings.items())
+    _say_once(
+        f"precision auto: {choice} (measured positions/s at batch 16 on 19x19: {rates}; cached in {path})"
+    )
+    return choice
+
+
+def time_paths(model, paths, size: int, batch: int, seconds: float) -> dict[str, float]:
+    """Positions/s of each path for ``model`` (random inputs: speed does not depend on them)."""
+    import numpy as np
+    import torch
+
+    x = np.random.default_rng(0).random((batch, model.config.in_channels, size, size), np.float32)
+    rates = {}
+    for precision in paths:
+        net = InferenceModel(model, precision, "cpu", calibration_size=size)
+        with torch.inference_mode():
+            for _ in range(2):
+                net(x)
+            calls, start = 0, time.perf_counter()
+            while time.perf_counter() - start < seconds:
+                net(x)
+                calls += 1
+        rates[precision] = batch * calls / (time.perf_counter() - start)
+    return rates
+
+
+# --------------------------------------------------------------------- calibration
+
+
+def self_play_planes(model, size: int, count: int = CALIBRATION_POSITIONS, seed: int = 0):
+    """Planes of ``count`` positions from games ``model`` plays against itself (policy sampling).
+
+    Real positions for INT8 calibration, at start-up and without data files: 16
+    games side by side, one batched fp32 forward pass per move.
+    """
+    import numpy as np
+    import torch
+
+    from goagent import features
+    from goagent.game import GameState
+
+    rng = np.random.default_rng(seed)
+    games = [GameState(size) for _ in range(16)]
+    out: list[np.ndarray] = []
+    with torch.inference_mode():
+        while len(out) < count:
+            legal = [g.legal_mask() for g in games]
+            planes = np.stack([features.encode(g, m) for g, m in zip(games, legal)])
+            out.extend(planes)
+            x = torch.from_numpy(planes).contiguous(memory_format=torch.channels_last)
+            logits = model(x).policy_logits.float().numpy()
+            for g, mask, row in zip(games, legal, logits):
+                mask = mask.copy()
+                if mask[:-1].any():
+                    mask[-1] = False  # no passing while a move is left: keep the positions varied
+                z = np.where(mask, row, -np.inf)
+                p = np.exp(z - z.max())
+                g.play(int(rng.choice(len(p), p=p / p.sum())))
+            games = [g if g.move_number < size * size and not g.is_over else GameState(size) for g in games]
+    return np.stack(out[:count])
+
+
+# --------------------------------------------------------------------- the runnable model
+
+
+class InferenceModel:
+    """A network prepared for one precision and device: numpy planes in, numpy outputs out.
+
+    ``model(planes)`` takes (B, C, n, n) float32 and returns policy logits,
+    values, ownership and scores as float32 arrays (ownership, scores None without
+    those heads).  Batches are padded to ``BUCKETS``; the padding is dropped.
+    """
+
+    def __init__(
+        self,
+        model,
+        precision: str = "fp32",
+        device: str = "cpu",
+        *,
+        calibration=None,
+        calibration_size: int = 19,
+        seed: int = 0,
+    ):
+        import torch
+
+        from goagent.network import prepare_for_inference
+
+        check_precision(precision, device)
+        self.precision, self.device = precision, torch.device(device)
+        self.prepare_seconds = 0.0
+        start = time.perf_counter()
+        net = prepare_for_inference(model)
+        self.dtype = torch.float32
+        if precision == "int8":
+            from goagent.quantize import quantize_int8
+
+            if calibration is None:
+                calibration = self_play_planes(net, calibration_size, seed=seed)
+            net = quantize_int8(net, calibration)
+            self.memory_format = torch.contiguous_format
+        else:
+            self.dtype = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
+            net = net.to(self.device, dtype=self.dtype)
+            self.memory_format = torch.channels_last
+        self.net = net
+        self.config = model.config
+        self.prepare_seconds = time.perf_counter() - start
+
+    def __call__(self, planes):
+        import numpy as np
+        import torch
+
+        batch = len(planes)
+        padded = next((b for b in BUCKETS if b >= batch), -(-batch // 256) * 256)
+        x = torch.from_numpy(np.ascontiguousarray(planes, np.float32))
+        if padded > batch:
+            x = torch.cat([x, x.new_zeros((padded - batch, *x.shape[1:]))])
+        x = x.to(self.device, dtype=self.dtype).contiguous(memory_format=self.memory_format)
+        with torch.inference_mode():
+            out = self.net(x)
+
+        def back(t):
+            return None if t is None else t[:batch].float().cpu().numpy()
+
+        return back(out.policy_logits), back(out.value), back(out.ownership), back(out.score)
+
+
+def prepare(model, precision: str = "auto", device: str = "auto", **kwargs) -> InferenceModel:
+    """An ``InferenceModel`` for ``precision`` and ``device``, ``auto`` resolved (and cached)."""
+    device = resolve_device(device)
+    precision = precision or "auto"
+    if precision == "auto":
+        precision = choose(model, device)
+    elif precision == "bf16" and device == "cpu" and not native_bf16():
+        _say_once(
+            "precision bf16: this CPU has neither AVX512-BF16 nor AMX; oneDNN emulates bf16, slower than fp32"
+        )
+    return InferenceModel(model, precision, device, **kwargs)
+
+
+def autocast_dtype(precision: str | None, device: str):
+    """The autocast dtype for training at ``precision`` on ``device`` (None: plain fp32).
+
+    ``auto``: bf16 on CUDA and on CPUs with hardware bf16, fp32 elsewhere.
+    """
+    import torch
+
+    precision = precision or "auto"
+    if precision not in TRAIN_PRECISIONS:
+        raise ValueError(f"training precision must be one of {TRAIN_PRECISIONS}, not {precision!r}")
+    if precision == "auto":
+        precision = "bf16" if device == "cuda" or native_bf16() else "fp32"
+    return torch.bfloat16 if precision == "bf16" else None
