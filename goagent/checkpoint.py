@@ -25,6 +25,7 @@ from torch import nn
 
 import goagent
 from goagent.config import ConfigError, ModelConfig, from_dict, to_dict
+from goagent.features import FEATURE_VERSION
 from goagent.fileio import atomic_write
 from goagent.network import PolicyValueNet, unwrap_model
 
@@ -185,9 +186,13 @@ def _check_state(path: Path, model: nn.Module, state: dict[str, torch.Tensor]) -
 
 
 def load_checkpoint(
-    path: str | Path, *, expected_feature_version: int | None = None, map_location: Any = "cpu"
+    path: str | Path, *, expected_feature_version: int | None = FEATURE_VERSION, map_location: Any = "cpu"
 ) -> Checkpoint:
     """Read a checkpoint with ``weights_only=True`` and rebuild its model (eval mode).
+
+    The network must have been trained on today's input features
+    (``features.FEATURE_VERSION``) unless ``expected_feature_version`` says
+    otherwise (None: any, for tools that only inspect a file).
 
     Raises CheckpointError (a ValueError) when the file is unsafe, corrupt, of
     another format or feature version, or its weights do not fit its config;

@@ -17,10 +17,10 @@ from goagent.checkpoint import (
     strip_wrapper_prefixes,
 )
 from goagent.config import ModelConfig, model_preset
+from goagent.features import FEATURE_VERSION
 from goagent.network import PolicyValueNet, build_model, count_parameters, global_pool, prepare_for_inference
 
 IN_CHANNELS = 7
-FEATURE_VERSION = 3
 SIZES = (5, 9, 13, 19)
 
 
@@ -188,11 +188,22 @@ def _resave(path: pathlib.Path, **changes) -> None:
 
 def test_version_mismatches_say_what_and_how(tmp_path):
     path = save_checkpoint(tmp_path / "net.pt", make_model(), feature_version=FEATURE_VERSION)
-    with pytest.raises(CheckpointError, match="features version 3, but the encoder now produces version 4"):
-        load_checkpoint(path, expected_feature_version=4)
+    newer = FEATURE_VERSION + 1
+    with pytest.raises(
+        CheckpointError,
+        match=f"features version {FEATURE_VERSION}, but the encoder now produces version {newer}",
+    ):
+        load_checkpoint(path, expected_feature_version=newer)
     _resave(path, format_version=99)
     with pytest.raises(CheckpointError, match="format version 99.*reads version 1"):
         load_checkpoint(path)
+
+
+def test_a_plain_load_checks_the_feature_version(tmp_path):
+    stale = save_checkpoint(tmp_path / "old.pt", make_model(), feature_version=FEATURE_VERSION - 1)
+    with pytest.raises(CheckpointError, match=f"features version {FEATURE_VERSION - 1}"):
+        load_checkpoint(stale)
+    assert load_checkpoint(stale, expected_feature_version=None).feature_version == FEATURE_VERSION - 1
 
 
 def test_shape_and_key_mismatches_say_what_and_how(tmp_path):
