@@ -4,8 +4,10 @@ Conventions (ARCHITECTURE.md section 3):
 
 - Every config section is a frozen dataclass with defaults; validation lives in
   ``__post_init__`` so ``dataclasses.replace`` re-validates.
-- ``RunConfig`` is the root: one field per TOML table (``[model]``, ...). Add a
-  new section by defining its dataclass here and a field on ``RunConfig``.
+- A run's root config is the dataclass of the command that runs it, one field
+  per TOML table: ``selfplay.config.LoopConfig`` for the self-play loop, a
+  ``[train]`` table for ``sl train``.  TOML is read into whichever root the
+  caller names.
 - Values are converted by the field's type hint (``int``, ``float``, ``bool``,
   ``str``, ``X | None``, ``tuple[X, ...]``, ``list[X]``, ``Literal[...]``, nested
   dataclasses); unknown keys are errors, never silently ignored.
@@ -26,7 +28,7 @@ import re
 import sys
 import types
 import typing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeVar, Union
 
@@ -148,17 +150,6 @@ class TrainConfig:
         for name in ("steps", "batch", "log_every", "eval_every", "checkpoint_every"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"train.{name} must be >= 1, got {getattr(self, name)}")
-
-
-# ---------------------------------------------------------------------------- root
-
-
-@dataclass(frozen=True)
-class RunConfig:
-    """The root of a run's configuration: one field per TOML table."""
-
-    model: ModelConfig = field(default_factory=ModelConfig)
-    # Other sections (game, mcts, selfplay, train, arena) are added here.
 
 
 # ------------------------------------------------------------- dict <-> dataclass
@@ -355,8 +346,8 @@ def _set_path(obj: Any, parts: list[str], text: str, where: str) -> Any:
 # ---------------------------------------------------------------------------- TOML
 
 
-def loads_toml(text: str, cls: type[T] = RunConfig) -> T:  # type: ignore[assignment]
-    """Parse TOML text into dataclass ``cls`` (default RunConfig)."""
+def loads_toml(text: str, cls: type[T]) -> T:
+    """Parse TOML text into dataclass ``cls``."""
     if tomllib is None:  # pragma: no cover
         raise ConfigError("reading TOML on Python 3.10 needs the 'tomli' package: pip install tomli")
     try:
@@ -366,7 +357,7 @@ def loads_toml(text: str, cls: type[T] = RunConfig) -> T:  # type: ignore[assign
     return from_dict(cls, data)
 
 
-def load_toml(path: str | Path, cls: type[T] = RunConfig) -> T:  # type: ignore[assignment]
+def load_toml(path: str | Path, cls: type[T]) -> T:
     """Read a TOML file into dataclass ``cls``; errors name the file."""
     text = Path(path).read_text(encoding="utf-8")
     try:

@@ -12,7 +12,6 @@ from goagent.config import (
     PRESETS,
     ConfigError,
     ModelConfig,
-    RunConfig,
     apply_overrides,
     dump_toml,
     dumps_toml,
@@ -22,6 +21,13 @@ from goagent.config import (
     model_preset,
     to_dict,
 )
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """A root config of one section, as a command's root config holds several."""
+
+    model: ModelConfig = field(default_factory=ModelConfig)
 
 
 def test_presets_parse_their_names():
@@ -52,8 +58,8 @@ def test_toml_round_trip(tmp_path):
     path = tmp_path / "run.toml"
     dump_toml(cfg, path)
     assert "[model]" in path.read_text()
-    assert load_toml(path) == cfg
-    assert loads_toml(dumps_toml(to_dict(cfg))) == cfg
+    assert load_toml(path, RunConfig) == cfg
+    assert loads_toml(dumps_toml(to_dict(cfg)), RunConfig) == cfg
 
 
 @dataclass(frozen=True)
@@ -81,15 +87,15 @@ def test_toml_missing_keys_keep_defaults_and_ints_become_floats():
 
 def test_toml_unknown_key_and_wrong_type_are_errors(tmp_path):
     with pytest.raises(ConfigError, match="unknown config key 'model.blokcs'; did you mean 'blocks'"):
-        loads_toml("[model]\nblokcs = 3\n")
+        loads_toml("[model]\nblokcs = 3\n", RunConfig)
     with pytest.raises(ConfigError, match="model.blocks: expected an integer"):
-        loads_toml('[model]\nblocks = "six"\n')
+        loads_toml('[model]\nblocks = "six"\n', RunConfig)
     with pytest.raises(ConfigError, match="unknown config key 'nodel'"):
-        loads_toml("[nodel]\nblocks = 3\n")
+        loads_toml("[nodel]\nblocks = 3\n", RunConfig)
     path = tmp_path / "bad.toml"
     path.write_text("[model\n")
     with pytest.raises(ConfigError, match="bad.toml: invalid TOML"):
-        load_toml(path)
+        load_toml(path, RunConfig)
 
 
 def test_overrides_convert_by_field_type():
