@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from goagent.precision import add_arguments as add_precision_arguments
 from goagent.winrate import winrate_arg
 
 
@@ -79,12 +80,18 @@ def cmd_sl_eval(args) -> int:
 
     model = str(WEIGHTS_DIR / DEFAULT_NAME) if args.model == "default" else args.model
     result = evaluate_games(
-        model, args.sources, args.max_games, args.batch, validation_percent=args.validation_only
+        model,
+        args.sources,
+        args.max_games,
+        args.batch,
+        validation_percent=args.validation_only,
+        precision=args.precision,
+        device=args.device,
     )
     if args.json:
         print(json.dumps(result))
     else:
-        print(f"{result['games']} games, {result['positions']} positions")
+        print(f"{result['games']} games, {result['positions']} positions, precision {result['precision']}")
         print(
             f"top-1 accuracy {100 * result['top1']:.1f}%, top-5 {100 * result['top5']:.1f}%, "
             f"value loss (MSE) {result['value_loss']:.3f}"
@@ -151,7 +158,7 @@ def _register_sl(subparsers) -> None:
     tr.add_argument("--batch", type=int, default=None, help="positions per step (default 256)")
     tr.add_argument("--lr", type=float, default=None, help="peak learning rate (default 0.05 for sgd)")
     tr.add_argument("--optimizer", choices=["sgd", "adamw"], default=None, help="default sgd")
-    tr.add_argument("--device", choices=["auto", "cpu", "cuda"], default=None, help="default auto")
+    add_precision_arguments(tr, training=True)
     tr.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: all cores)")
     tr.add_argument("--seed", type=int, default=None, help="random seed (default 0)")
     tr.add_argument(
@@ -179,6 +186,7 @@ def _register_sl(subparsers) -> None:
     ev.add_argument("--model", default="default", help="checkpoint (default: the shipped default.pt)")
     ev.add_argument("--max-games", type=int, default=None, help="stop after this many games")
     ev.add_argument("--batch", type=int, default=256, help="positions per forward pass")
+    add_precision_arguments(ev)
     ev.add_argument("--json", action="store_true", help="print JSON with keys top1, top5, positions, games")
     ev.add_argument(
         "--validation-only",
@@ -225,6 +233,7 @@ def _play_arguments(parser) -> None:
     )
     parser.add_argument("--sgf", default=None, help="where to save the game (default: goagent-DATE.sgf)")
     parser.add_argument("--seed", type=int, default=0, help="random seed")
+    add_precision_arguments(parser)
 
 
 def _bench_common(parser, size: int) -> None:
@@ -254,6 +263,7 @@ def _bench_arguments(parser) -> None:
     mcts.add_argument("--moves", type=int, default=10, help="moves of a game to search")
     mcts.add_argument("--playouts", type=int, default=2, help="with --model playouts: playouts per leaf")
     mcts.add_argument("--threads", type=int, default=None, help="torch threads (default: all cores)")
+    add_precision_arguments(mcts)
     mcts.add_argument(
         "--kgs", nargs="?", const="", default=None, metavar="DIR",
         help="search middle-game positions of KGS records in DIR (default ../shared/data/kgs-6d), 19x19",
@@ -293,7 +303,13 @@ def _bench_net_arguments(parser) -> None:
     parser.add_argument("--seconds", type=float, default=6.0, help="timing budget in seconds (default 6)")
     parser.add_argument("--threads", type=int, default=2, help="torch intra-op threads (default 2)")
     parser.add_argument("--in-channels", type=int, default=None, help="input planes for a preset")
-    parser.add_argument("--device", default="cpu", help="cpu (default) or cuda")
+    parser.add_argument(
+        "--precision",
+        default="all",
+        help="comma-separated paths to time side by side (fp32,bf16,int8,fp16), or all: "
+        "every path this machine runs, bf16 even where only emulated (default all)",
+    )
+    parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto", help="default auto")
     parser.add_argument("--no-train", action="store_true", help="measure inference only")
     parser.add_argument(
         "--compile", action="store_true", help="also torch.compile the inference model (slow first call)"

@@ -133,7 +133,9 @@ class TrainConfig:
     ownership_weight: float = 0.5
     score_weight: float = 0.02
     symmetries: bool = True  # a random dihedral transform per example
-    mixed_precision: bool = True  # bf16 autocast on CUDA; ignored on CPU
+    # auto: bf16 autocast on CUDA and on CPUs with AVX512-BF16/AMX, fp32 elsewhere; or fp32, bf16.
+    # (Replaces the old ``mixed_precision``: true -> auto, false -> fp32, converted on load.)
+    precision: str = "auto"
     device: str = "auto"
     threads: int = 0  # torch CPU threads; 0 = torch's default (all cores)
     workers: int = -1  # processes building batches; 0 = this process; -1 = auto (0 on CPU, cores - 1 on GPU)
@@ -147,6 +149,8 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.optimizer not in ("sgd", "adamw"):
             raise ConfigError(f"train.optimizer must be sgd or adamw, got {self.optimizer!r}")
+        if self.precision not in ("auto", "fp32", "bf16"):
+            raise ConfigError(f"train.precision must be auto, fp32 or bf16, got {self.precision!r}")
         for name in ("steps", "batch", "log_every", "eval_every", "checkpoint_every"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"train.{name} must be >= 1, got {getattr(self, name)}")
@@ -178,6 +182,8 @@ def from_dict(cls: type[T], data: dict[str, Any], *, where: str = "") -> T:
         raise ConfigError(f"{where or 'config'}: expected a table, got {type(data).__name__}")
     hints = typing.get_type_hints(cls)
     names = [f.name for f in dataclasses.fields(cls)]
+    if "mixed_precision" in data and "precision" in names and "mixed_precision" not in names:
+        data = _upgrade_mixed_precision(data, where)
     kwargs = {}
     for key, value in data.items():
         path = f"{where}.{key}" if where else key
@@ -190,6 +196,23 @@ def from_dict(cls: type[T], data: dict[str, Any], *, where: str = "") -> T:
         raise
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{where or 'config'}: {exc}") from exc
+
+
+def _upgrade_mixed_precision(data: dict[str, Any], where: str) -> dict[str, Any]:
+    """An old TrainConfig's ``mixed_precision`` (bf16 autocast on CUDA) as ``precision``."""
+    import logging
+
+    data = dict(data)
+    old = data.pop("mixed_precision")
+    new = "auto" if old else "fp32"
+    data.setdefault("precision", new)
+    logging.getLogger(__name__).warning(
+        "%s: mixed_precision = %s is now precision = %r (converted; write that instead)",
+        f"{where}.mixed_precision" if where else "mixed_precision",
+        str(old).lower(),
+        data["precision"],
+    )
+    return data
 
 
 def _unknown_key_message(path: str, key: str, names: list[str]) -> str:

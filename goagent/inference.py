@@ -47,8 +47,8 @@ class NetworkEvaluator:
         symmetries: str = "random",
         seed: int = 0,
         name: str = "network",
-        precision: str = "fp32",
-        device: str = "cpu",
+        precision: str | None = None,
+        device: str | None = None,
         calibration_size: int = 19,
     ):
         if symmetries not in SYMMETRY_MODES:
@@ -153,8 +153,8 @@ class ShippedEvaluator:
         symmetries: str = "random",
         seed: int = 0,
         playouts: int = 2,
-        precision: str = "fp32",
-        device: str = "cpu",
+        precision: str | None = None,
+        device: str | None = None,
     ):
         self.name = "default"
         general = default_weights()
@@ -184,7 +184,12 @@ class ShippedEvaluator:
 
 
 def _network(
-    path: Path, symmetries: str, seed: int, precision: str = "fp32", device: str = "cpu", size: int = 19
+    path: Path,
+    symmetries: str,
+    seed: int,
+    precision: str | None = None,
+    device: str | None = None,
+    size: int = 19,
 ) -> NetworkEvaluator:
     ckpt = load_checkpoint(path, expected_feature_version=features.FEATURE_VERSION)
     return NetworkEvaluator(
@@ -208,16 +213,16 @@ def load_evaluator(
     symmetries: str = "random",
     seed: int = 0,
     playouts: int = 2,
-    precision: str = "fp32",
-    device: str = "cpu",
+    precision: str | None = None,
+    device: str | None = None,
 ):
     """An Evaluator from ``default``, a checkpoint path, or ``playouts``.
 
     ``default`` plays each board size with its shipped network (``ShippedEvaluator``)
     and falls back to the playout evaluator (with a warning) when none ships in
     this install.  ``precision`` and ``device`` choose the numeric path
-    (``goagent.precision``; the CLI passes ``auto``, library callers get exact fp32
-    on the CPU unless they ask).
+    (``goagent.precision``; None: ``precision.defaults()``, which the CLI sets from
+    its flags and which is exact fp32 on the CPU otherwise).
     """
     if spec == "playouts":
         return PlayoutEvaluator(playouts, seed)

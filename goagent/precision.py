@@ -61,6 +61,36 @@ def add_arguments(parser, training: bool = False) -> None:
     )
 
 
+_ENV = ("GOAGENT_PRECISION", "GOAGENT_DEVICE")
+
+
+def configure(precision: str | None, device: str | None) -> dict[str, str | None]:
+    """Make ``precision``/``device`` the process's default for networks loaded without them.
+
+    The CLI calls this once with the command's flags; they go into the environment
+    so that worker processes (matches, self-play: spawned) load networks alike.
+    Returns the previous values, for ``restore``.
+    """
+    previous = {name: os.environ.get(name) for name in _ENV}
+    for name, value, allowed in zip(_ENV, (precision, device), (PRECISIONS, DEVICES)):
+        if value in allowed:  # not e.g. `bench net --precision fp32,int8`: a list to time, not a default
+            os.environ[name] = value
+    return previous
+
+
+def restore(previous: dict[str, str | None]) -> None:
+    for name, value in previous.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+def defaults() -> tuple[str, str]:
+    """The configured (precision, device): exact fp32 on the CPU where nothing was said."""
+    return os.environ.get(_ENV[0], "fp32"), os.environ.get(_ENV[1], "cpu")
+
+
 # --------------------------------------------------------------------- machine
 
 
@@ -337,8 +367,9 @@ class InferenceModel:
 
 def prepare(model, precision: str = "auto", device: str = "auto", **kwargs) -> InferenceModel:
     """An ``InferenceModel`` for ``precision`` and ``device``, ``auto`` resolved (and cached)."""
-    device = resolve_device(device)
-    precision = precision or "auto"
+    default_precision, default_device = defaults()
+    device = resolve_device(device or default_device)
+    precision = precision or default_precision
     if precision == "auto":
         precision = choose(model, device)
     elif precision == "bf16" and device == "cpu" and not native_bf16():

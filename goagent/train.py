@@ -139,8 +139,11 @@ def validate(model, table: PositionTable, cfg: TrainConfig, device: torch.device
 
 
 def _autocast(device: torch.device, cfg: TrainConfig):
-    enabled = cfg.mixed_precision and device.type == "cuda"
-    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=enabled)
+    """bf16 autocast where ``cfg.precision`` asks for it (``auto``: CUDA, or a CPU with bf16 hardware)."""
+    from goagent.precision import autocast_dtype
+
+    dtype = autocast_dtype(cfg.precision, device.type)
+    return torch.autocast(device.type, dtype=dtype or torch.bfloat16, enabled=dtype is not None)
 
 
 def train_step(model, optimizer, batch: dict, cfg: TrainConfig, step: int, device: torch.device) -> dict:
@@ -266,6 +269,13 @@ def train(cfg: TrainConfig, data: str, run: str, progress: bool = True) -> dict:
     val_table = PositionTable.from_folder(data, "val") if val_paths_exist else None
     model, optimizer, step = _resume(run, cfg, device)
     model = model.to(memory_format=torch.channels_last)
+    from goagent.precision import autocast_dtype
+
+    log.warning(
+        "training precision: %s on %s",
+        "bf16 autocast" if autocast_dtype(cfg.precision, device.type) else "fp32",
+        device.type,
+    )
     description = _data_description(data)
     # Sampling depends on (seed, step) only, so a resumed run continues the same stream.
     last: dict = {}
@@ -335,16 +345,21 @@ def evaluate_games(
     batch: int = 256,
     progress: bool = True,
     validation_percent: float | None = None,
+    precision: str | None = "fp32",
+    device: str | None = "cpu",
 ) -> dict:
-    """Top-1/top-5 move prediction and value loss over every move of the games in ``sources``."""
+    """Top-1/top-5 move prediction and value loss over every move of the games in ``sources``.
+
+    ``precision``/``device``: the numeric path (``goagent.precision``); INT8 calibrates on
+    positions the network plays itself, never on the games measured.
+    """
     from tqdm import tqdm
 
+    from goagent.precision import prepare
     from goagent.sgf import read_records
 
     ckpt = load_checkpoint(model_path, expected_feature_version=features.FEATURE_VERSION)
-    from goagent.network import prepare_for_inference
-
-    model = prepare_for_inference(ckpt.model)
+    runner = prepare(ckpt.model, precision, device)
     totals = {"top1": 0.0, "top5": 0.0, "value_loss": 0.0, "value_positions": 0, "positions": 0, "games": 0}
     skipped: list[tuple[str, str]] = []
     pending: list[tuple[np.ndarray, int, float]] = []
@@ -352,16 +367,14 @@ def evaluate_games(
     def flush():
         if not pending:
             return
-        planes = np.stack([p for p, _, _ in pending])
-        x = torch.from_numpy(planes).contiguous(memory_format=torch.channels_last)
-        out = model(x)
+        logits, value, _, _ = runner(np.stack([p for p, _, _ in pending]))
         target = torch.tensor([m for _, m, _ in pending])
-        top5 = out.policy_logits.topk(5, dim=1).indices
+        top5 = torch.from_numpy(logits).topk(5, dim=1).indices
         totals["top1"] += (top5[:, 0] == target).sum().item()
         totals["top5"] += (top5 == target[:, None]).any(1).sum().item()
         z = torch.tensor([v for _, _, v in pending])
         known = ~torch.isnan(z)
-        totals["value_loss"] += ((out.value[known] - z[known]) ** 2).sum().item()
+        totals["value_loss"] += ((torch.from_numpy(value)[known] - z[known]) ** 2).sum().item()
         totals["value_positions"] += int(known.sum())
         totals["positions"] += len(pending)
         pending.clear()
@@ -392,6 +405,8 @@ def evaluate_games(
     count = max(1, totals["positions"])
     return {
         "model": str(model_path),
+        "precision": runner.precision,
+        "device": str(runner.device),
         "games": totals["games"],
         "positions": totals["positions"],
         "top1": totals["top1"] / count,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 
+from goagent.precision import add_arguments as add_precision_arguments
 from goagent.rules import parse_rules
 from goagent.winrate import winrate_arg
 from gtp.options import DEFAULT_SECONDS, DEFAULT_VISITS, EngineOptions
@@ -102,6 +103,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "`version` stays goagent's",
     )
     parser.add_argument("--seed", type=int, default=0, metavar="N", help="random seed. Default: 0")
+    add_precision_arguments(parser)
     parser.epilog = (
         "GTP time settings (time_settings, kgs-time_settings, time_left) replace\n"
         "--visits/--seconds with a time budget per move. `goagent -v gtp` logs more\n"

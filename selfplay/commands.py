@@ -9,6 +9,7 @@ import argparse
 import json
 import os
 
+from goagent.precision import add_arguments as add_precision_arguments
 from goagent.winrate import resign_value, winrate_arg
 
 
@@ -181,6 +182,7 @@ def _register_selfplay(subparsers) -> None:
             metavar="ADDRESS",
             help="run self-play workers on a Ray cluster (pip install goagent[ray])",
         )
+        add_precision_arguments(p)  # the workers' and gate's networks; the learner: --set train.precision
         if name == "loop":
             p.add_argument("--generations", type=int, default=None, help="stop after N generations")
         else:
@@ -231,6 +233,7 @@ def register(subparsers) -> None:
     )
     match.add_argument("--sprt", default=None, metavar="ELO0,ELO1", help="stop early once SPRT decides")
     match.add_argument("--seed", type=int, default=0, help="random seed (games are reproducible)")
+    add_precision_arguments(match)
     match.add_argument("--json", action="store_true", help="print the result as JSON")
     match.set_defaults(func=cmd_match)
 

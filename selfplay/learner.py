@@ -101,6 +101,10 @@ def train_candidate(
         load_checkpoint(init_path, expected_feature_version=features.FEATURE_VERSION).model.to(device).train()
     )
     optimizer = make_optimizer(cfg, model)
+    from goagent.precision import autocast_dtype  # train.precision: bf16 autocast where fast
+
+    precision = "bf16 autocast" if autocast_dtype(cfg.precision, device.type) else "fp32"
+    log.info("training precision: %s on %s", precision, device.type)
     sums: dict[str, float] = {}
     for step in tqdm(range(cfg.steps), desc="train", unit=" steps", file=sys.stderr, disable=not progress):
         rng = np.random.default_rng([seed, step])
