@@ -1,21 +1,26 @@
 """Matches between two players: games in parallel, SGFs, Elo with intervals, SPRT.
 
 ``run_match(a, b, settings)`` plays ``settings.games`` games between player
-specs ``a`` and ``b`` (see ``selfplay.agents``).  Game ``i`` is fully
-determined by ``(settings.seed, i)``: its opening, colors (``a`` is Black in
-even games; each opening is played twice, once with each color) and the
-agents' seeds, so a match is reproducible for deterministic players whatever
-the parallelism.  Games end by resignation, two passes (then Tromp-Taylor
-scoring, after GTP engines agree with it or a cleanup phase has been
-played), or the move cap (adjudicated by Tromp-Taylor score).  With ``sprt``
-the match stops as soon as the test decides.  The self-play loop's gating
-calls ``run_match`` too.
+specs ``a`` and ``b`` (see ``selfplay.agents``); each game is played by the
+one game runner, ``goagent.engine_game`` (scoring, cleanup, referee engine).
+Game ``i`` is fully determined by ``(settings.seed, i)``: its opening, colors
+(``a`` is Black in even games; each opening is played twice, once with each
+color) and the agents' seeds, so a match is reproducible for deterministic
+players whatever the parallelism.  Each checkpoint is loaded once per match
+(once per worker process with ``parallel``), not once per game.
+
+Handicap matches (``handicap`` = N stones): the colours are fixed, the
+receiver (``handicap_to``, B by default: A is the stronger side, giving the
+stones) plays Black in every game, no opening moves follow the stones, and
+komi is 0.5 unless given.  With ``sprt`` the match stops as soon as the test
+decides.  The self-play loop's gating calls ``run_match`` too.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import math
 import multiprocessing
 import os
 import sys
@@ -24,10 +29,12 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from goagent.coords import BLACK, EMPTY, WHITE, gtp_to_action, opponent
+from goagent import engine_game
+from goagent.coords import BLACK, EMPTY, gtp_to_action
+from goagent.engine_game import GameSetup
 from goagent.game import GameState
 from goagent.sgf import record_from_state, write_sgf
-from selfplay.agents import PlayerSpec, make_agent
+from selfplay.agents import Agents, PlayerSpec, load_network
 from selfplay.ratings import match_elo, sprt_decision, sprt_llr
 
 log = logging.getLogger(__name__)
@@ -37,13 +44,22 @@ log = logging.getLogger(__name__)
 class MatchSettings:
     games: int = 20
     size: int = 9
-    komi: float = 7.5
+    komi: float | None = None  # None: 7.5, or 0.5 under handicap (goagent.engine_game.handicap_komi)
     parallel: int = 1
     openings: str = "random-4"  # random-K (K opening moves sampled) or a file of openings
     max_moves: int = 0  # 0: 3 * n * n
     sgf_dir: str = ""
     sprt: tuple[float, float] | None = None  # (elo0, elo1)
     seed: int = 0
+    handicap: int = 0  # stones for the receiver, who plays Black in every game
+    handicap_to: str = "b"  # "b": B receives them (A gives), "a": A receives them
+    free_handicap: bool = False  # the receiver places its stones (GTP place_free_handicap)
+    referee: str = ""  # GTP command of the engine that counts disputed games ("": GNU Go if playing)
+
+    def __post_init__(self):
+        if self.handicap_to not in ("a", "b"):
+            raise ValueError(f"handicap_to is a or b, not {self.handicap_to!r}")
+        game_setup(self)  # the handicap, size and komi checks of the game runner
 
 
 @dataclass
@@ -57,6 +73,9 @@ class GameResult:
     adjudicated: bool
     a_is_black: bool
     sgf: str = ""
+    scored_by: str = "Tromp-Taylor"  # or "resignation", "referee: COMMAND"
+    handicap: int = 0
+    komi: float = 7.5
 
     @property
     def a_score(self) -> float:
@@ -71,6 +90,8 @@ class MatchResult:
     b: str
     games: list[GameResult] = field(default_factory=list)
     sprt: dict | None = None
+    handicap: int = 0
+    handicap_to: str = "b"
 
     def counts(self) -> tuple[int, int, int]:
         wins = sum(g.a_score == 1.0 for g in self.games)
@@ -88,21 +109,38 @@ class MatchResult:
                 "draws": sum(g.a_score == 0.5 for g in games),
                 "losses": sum(g.a_score == 0.0 for g in games),
             }
-        return {
-            "a": self.a,
-            "b": self.b,
-            "games": len(self.games),
-            "wins": wins,
-            "draws": draws,
-            "losses": losses,
-            "by_color": by_color,
-            "score": elo.score,
-            "elo": elo.elo,
-            "elo_low": elo.low,
-            "elo_high": elo.high,
-            "sprt": self.sprt,
-            "results": [asdict(g) for g in sorted(self.games, key=lambda g: g.index)],
-        }
+        return strict_json(
+            {
+                "a": self.a,
+                "b": self.b,
+                "games": len(self.games),
+                "wins": wins,
+                "draws": draws,
+                "losses": losses,
+                "by_color": by_color,
+                "score": elo.score,
+                "elo": elo.elo,
+                "elo_low": elo.low,
+                "elo_high": elo.high,
+                "sprt": self.sprt,
+                "handicap": self.handicap,
+                "handicap_to": self.handicap_to,
+                "results": [asdict(g) for g in sorted(self.games, key=lambda g: g.index)],
+            }
+        )
+
+
+def strict_json(value):
+    """``value`` with every non-finite float replaced by None, so strict JSON readers
+    (jq, JavaScript) accept it: a clean sweep's Elo and its open interval end are
+    unbounded, written as null (``format_summary`` shows them as +inf/-inf)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: strict_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [strict_json(v) for v in value]
+    return value
 
 
 # --- openings --------------------------------------------------------------------
@@ -170,7 +208,7 @@ def _jobs(a: PlayerSpec, b: PlayerSpec, settings: MatchSettings, file_openings):
     sampled once."""
     opening: list[int] = []
     for i in range(settings.games):
-        if i % 2 == 0:
+        if i % 2 == 0 and not settings.handicap:  # no opening moves after handicap stones
             opening = opening_for(settings, i // 2, file_openings)
         yield i, a, b, settings, opening
 
@@ -178,76 +216,77 @@ def _jobs(a: PlayerSpec, b: PlayerSpec, settings: MatchSettings, file_openings):
 # --- one game ---------------------------------------------------------------------
 
 
+def game_setup(settings: MatchSettings) -> GameSetup:
+    return GameSetup(
+        size=settings.size,
+        komi=settings.komi,
+        handicap=settings.handicap,
+        free_handicap=settings.free_handicap,
+        max_moves=settings.max_moves,
+        referee=settings.referee,
+    )
+
+
+def a_is_black(settings: MatchSettings, index: int) -> bool:
+    """Colours: alternating in even games; under handicap the receiver is always Black."""
+    if settings.handicap:
+        return settings.handicap_to == "a"
+    return index % 2 == 0
+
+
 def play_game(
-    index: int, a: PlayerSpec, b: PlayerSpec, settings: MatchSettings, opening: list[int]
+    index: int,
+    a: PlayerSpec,
+    b: PlayerSpec,
+    settings: MatchSettings,
+    opening: list[int],
+    agents: Agents | None = None,
 ) -> GameResult:
-    a_is_black = index % 2 == 0
-    black_spec, white_spec = (a, b) if a_is_black else (b, a)
+    agents = agents or Agents()
+    a_black = a_is_black(settings, index)
+    black_spec, white_spec = (a, b) if a_black else (b, a)
     seed = settings.seed * 1_000_003 + index
-    agents = {BLACK: make_agent(black_spec, seed), WHITE: make_agent(white_spec, seed + 1)}
-    state = GameState(settings.size, settings.komi)
+    black = agents.make(black_spec)
     try:
-        for action in opening:
-            state.play(action)
-        for agent in agents.values():
-            agent.new_game(state)
-        max_moves = settings.max_moves or 3 * settings.size**2
-        adjudicated = _play_out(state, agents, max_moves)
+        white = agents.make(white_spec)
+    except BaseException:
+        black.close()
+        raise
+    try:
+        outcome = engine_game.play_game(black, white, game_setup(settings), opening, (seed, seed + 1))
     finally:
-        for agent in agents.values():
-            agent.close()
+        black.close()
+        white.close()
+    state = outcome.state
     result = GameResult(
         index,
         black_spec.name,
         white_spec.name,
-        state.winner(),
-        state.result(),
+        outcome.winner,
+        outcome.result,
         state.move_number,
-        adjudicated,
-        a_is_black,
+        outcome.adjudicated,
+        a_black,
+        scored_by=outcome.scored_by,
+        handicap=state.handicap,
+        komi=state.komi,
     )
     if settings.sgf_dir:
         result.sgf = _save_sgf(state, result, settings)
     return result
 
 
-def _play_out(state: GameState, agents: dict, max_moves: int) -> bool:
-    """Play until resignation or the end; returns True if adjudicated by the move cap."""
-    cleanup = False
-    while state.move_number < max_moves:
-        color = state.to_play
-        action = agents[color].genmove(state, cleanup)
-        if action is None:
-            state.resign(color)
-            return False
-        state.play(action, color)
-        agents[opponent(color)].observe(state, color, action)
-        if state.is_over:
-            if cleanup or _scores_agree(state, agents):
-                return False
-            cleanup = True  # a GTP engine counts differently: play on until both pass again
-    return True
-
-
-def _scores_agree(state: GameState, agents: dict) -> bool:
-    """Does every GTP engine's own count name the same winner as Tromp-Taylor?"""
-    ours = state.result()[:1]
-    for agent in agents.values():
-        theirs = agent.final_score()
-        if theirs is not None and theirs.strip()[:1].upper() != ours.upper():
-            return False
-    return True
-
-
 def _save_sgf(state: GameState, result: GameResult, settings: MatchSettings) -> str:
     os.makedirs(settings.sgf_dir, exist_ok=True)
     record = record_from_state(
-        state, black_player=result.black, white_player=result.white, result=state.result()
+        state, black_player=result.black, white_player=result.white, result=result.result
     )
     record.properties["GN"] = f"match game {result.index}"
+    handicap = f", {state.handicap} handicap stones" if state.handicap else ""
     record.comments[0] = (
-        f"goagent match, game {result.index}, seed {settings.seed}, komi {settings.komi:g}, "
-        f"Tromp-Taylor area scoring{', adjudicated at the move cap' if result.adjudicated else ''}"
+        f"goagent match, game {result.index}, seed {settings.seed}, komi {state.komi:g}{handicap}, "
+        f"area scoring ({result.scored_by})"
+        f"{', adjudicated at the move cap' if result.adjudicated else ''}"
     )
     path = os.path.join(settings.sgf_dir, f"game-{result.index:04d}.sgf")
     tmp = path + ".tmp"
@@ -260,7 +299,12 @@ def _save_sgf(state: GameState, result: GameResult, settings: MatchSettings) -> 
 # --- the match --------------------------------------------------------------------
 
 
-def _worker_init(threads: int) -> None:
+_WORKER_AGENTS: Agents | None = None  # a pool worker's agents: its evaluators live for the match
+
+
+def _worker_init(threads: int, loader) -> None:
+    global _WORKER_AGENTS
+    _WORKER_AGENTS = Agents(loader)
     try:
         import torch
 
@@ -269,28 +313,33 @@ def _worker_init(threads: int) -> None:
         pass
 
 
-def _play_indexed(job) -> GameResult:
+def _play_in_worker(job) -> GameResult:
     index, a, b, settings, opening = job
-    return play_game(index, a, b, settings, opening)
+    return play_game(index, a, b, settings, opening, _WORKER_AGENTS)
 
 
-def run_match(a: PlayerSpec, b: PlayerSpec, settings: MatchSettings, progress=sys.stderr) -> MatchResult:
+def run_match(
+    a: PlayerSpec, b: PlayerSpec, settings: MatchSettings, progress=sys.stderr, loader=load_network
+) -> MatchResult:
+    """Play the match; ``loader(text)`` loads a goagent player's evaluator (once per
+    checkpoint and process; with ``parallel`` it must be a module-level function)."""
     a.validate()
     b.validate()
     file_openings = None
-    if not settings.openings.startswith("random-"):
+    if not settings.openings.startswith("random-") and not settings.handicap:
         file_openings = load_openings(settings.openings, settings.size)
     jobs = _jobs(a, b, settings, file_openings)
-    match = MatchResult(a.name, b.name)
+    match = MatchResult(a.name, b.name, handicap=settings.handicap, handicap_to=settings.handicap_to)
     start = time.time()
     threads = max(1, (os.cpu_count() or 1) // max(1, settings.parallel))
     if settings.parallel > 1:
         context = multiprocessing.get_context("spawn")
-        pool = context.Pool(settings.parallel, initializer=_worker_init, initargs=(threads,))
-        results = pool.imap_unordered(_play_indexed, jobs)
+        pool = context.Pool(settings.parallel, initializer=_worker_init, initargs=(threads, loader))
+        results = pool.imap_unordered(_play_in_worker, jobs)
     else:
         pool = None
-        results = map(_play_indexed, jobs)
+        agents = Agents(loader)
+        results = (play_game(*job, agents) for job in jobs)
     try:
         for game in results:
             match.games.append(game)

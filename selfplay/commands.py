@@ -54,22 +54,28 @@ def cmd_match(args) -> int:
         sgf_dir=args.sgf_dir or "",
         sprt=_parse_sprt(args.sprt),
         seed=args.seed,
+        handicap=args.handicap,
+        handicap_to=args.handicap_to,
+        free_handicap=args.free_handicap,
+        referee=args.referee_engine[4:] if args.referee_engine.startswith("gtp:") else args.referee_engine,
     )
     match = run_match(a, b, settings)
-    summary = match.summary()
+    summary = match.summary()  # strict JSON: no Infinity/NaN (an unbounded Elo is null)
     if args.sgf_dir:
         with open(f"{args.sgf_dir}/match.json", "w") as handle:
-            json.dump(summary, handle, indent=1)
+            json.dump(summary, handle, indent=1, allow_nan=False)
     if args.json:
-        print(json.dumps(summary))
+        print(json.dumps(summary, allow_nan=False))
         return 0
     print(format_summary(summary))
     return 0
 
 
 def format_summary(s: dict) -> str:
-    def fmt(x: float) -> str:
-        return f"{x + 0.0:+.0f}" if abs(x) != float("inf") else ("+inf" if x > 0 else "-inf")
+    def fmt(x: float | None, unbounded: str) -> str:
+        return unbounded if x is None or abs(x) == float("inf") else f"{x + 0.0:+.0f}"
+
+    elo_unbounded = "+inf" if s["score"] > 0.5 else "-inf"  # a sweep's Elo (null in the JSON)
 
     lines = [
         f"A = {s['a']}",
@@ -78,9 +84,11 @@ def format_summary(s: dict) -> str:
         f"(score {100 * s['score']:.1f}%)",
         f"  A as Black: {s['by_color']['a_black']}",
         f"  A as White: {s['by_color']['a_white']}",
-        f"Elo of A over B: {fmt(s['elo'])} "
-        f"(95% confidence interval {fmt(s['elo_low'])} .. {fmt(s['elo_high'])})",
+        f"Elo of A over B: {fmt(s['elo'], elo_unbounded)} "
+        f"(95% confidence interval {fmt(s['elo_low'], '-inf')} .. {fmt(s['elo_high'], '+inf')})",
     ]
+    if s.get("handicap"):
+        lines.insert(2, f"handicap {s['handicap']} stones to {s['handicap_to'].upper()} (Black every game)")
     if s.get("sprt"):
         t = s["sprt"]
         verdict = {
@@ -206,7 +214,33 @@ def register(subparsers) -> None:
     match.add_argument("b", help="player B")
     match.add_argument("--games", type=int, default=20, help="number of games")
     match.add_argument("--size", type=int, default=9, help="board size")
-    match.add_argument("--komi", type=float, default=7.5, help="komi (Tromp-Taylor area scoring)")
+    match.add_argument(
+        "--komi", type=float, default=None, help="komi, area scoring (default: 7.5, or 0.5 under handicap)"
+    )
+    match.add_argument(
+        "--handicap",
+        type=int,
+        default=0,
+        metavar="N",
+        help="handicap games: N stones (2-9 fixed on 9x9, 13x13, 19x19) for B, who is then Black in "
+        "every game; A, the stronger side, gives them. No opening moves follow the stones",
+    )
+    match.add_argument(
+        "--handicap-to", choices=("a", "b"), default="b", help="which player receives the handicap stones"
+    )
+    match.add_argument(
+        "--free-handicap",
+        action="store_true",
+        help="the receiver places its stones (place_free_handicap) instead of the fixed points",
+    )
+    match.add_argument(
+        "--referee-engine",
+        default="",
+        metavar='gtp:"CMD"',
+        help="GTP engine whose final_score decides games the engines count differently "
+        "(default: GNU Go with --chinese-rules when one player is GNU Go, else Tromp-Taylor), e.g. "
+        'gtp:"/usr/games/gnugo --mode gtp --chinese-rules"',
+    )
     match.add_argument("--visits", type=int, default=200, help="search visits per move for goagent players")
     match.add_argument("--seconds", type=float, default=None, help="seconds per move instead of visits")
     match.add_argument("--a-visits", type=int, default=None, help="visits for A only")
