@@ -277,7 +277,7 @@ def play_game(
     black.new_game(state, seeds[0])
     white.new_game(state, seeds[1])
     max_moves = setup.max_moves or 3 * setup.size**2
-    cleanup = False
+    cleanup, cleanup_from = False, 0
     scores: dict[str, str] = {}
     while state.move_number < max_moves:
         color = state.to_play
@@ -294,13 +294,14 @@ def play_game(
                 f"{state.move_number:3d}. {color_name(color).upper()[:1]} {action_to_gtp(action, state.size)}"
             )
         agents[opponent(color)].observe(state, color, action)
-        if state.is_over:
+        if state.is_over and (not cleanup or state.move_number - cleanup_from >= 2):  # two passes in cleanup
             scores = _engine_scores(agents)
             if _agree(state, scores):
                 return _scored(state, "two passes", False, "Tromp-Taylor", scores)
             if cleanup:
                 return _refereed(state, agents, setup, "two passes", False, scores)
-            cleanup = True  # an engine counts differently: play on until both pass again
+            cleanup, cleanup_from = True, state.move_number  # an engine counts differently: play on
+            # until both have passed again, capturing what they think dead
             log.info("engines disagree on the count (%s): cleanup phase", scores)
     scores = _engine_scores(agents)
     if _agree(state, scores):
