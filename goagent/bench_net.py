@@ -1,12 +1,15 @@
-"""`goagent bench net`: how fast the network evaluates and trains.
+"""`goagent bench net`: how fast the network evaluates and trains, every precision side by side.
 
-Inference runs the model as MCTS will (``prepare_for_inference``: eval mode,
-BatchNorm folded, channels_last, under ``torch.inference_mode``; ``--compile``
-adds torch.compile and reports the first call's compile time); a training
-step is forward + backward + optimizer step with the policy cross-entropy and
-value MSE losses on random inputs and targets. Each figure is the median
-positions/s of several timed rounds after warm-up. The model is a preset name
-(random weights) or a checkpoint file.
+Inference runs the model as the search will (``goagent.precision.InferenceModel``:
+eval mode, BatchNorm folded; fp32 and bf16 channels_last, INT8 quantized and
+calibrated on self-play positions; padded batches; ``--compile`` adds
+torch.compile to fp32 and reports the first call's compile time), each path
+timed in the same run, rounds interleaved so machine drift hits them alike,
+with its start-up cost (preparing, and for INT8 calibrating).  A training step
+is forward + backward + optimizer step with the policy cross-entropy and value
+MSE losses on random inputs and targets, at the training precision ``auto``
+picks.  Each figure is the median positions/s of several timed rounds after
+warm-up.  The model is a preset name (random weights) or a checkpoint file.
 
 Start reading at ``benchmark``; ``add_arguments`` and ``main`` serve the CLI.
 """
@@ -27,10 +30,34 @@ import torch.nn.functional as F
 from goagent.checkpoint import load_checkpoint
 from goagent.config import model_preset
 from goagent.features import NUM_PLANES
-from goagent.network import PolicyValueNet, build_model, count_parameters, prepare_for_inference
+from goagent.network import PolicyValueNet, build_model, count_parameters
 
 INFERENCE_PATH = "eval + BatchNorm folded + channels_last + inference_mode"
 COMPILED_PATH = INFERENCE_PATH + " + torch.compile(freezing)"
+PATH_NOTES = {
+    "fp32": "BatchNorm folded, channels_last",
+    "bf16": "bf16 weights and inputs, channels_last",
+    "int8": "residual convs INT8 (x86 engine), rest fp32",
+    "fp16": "fp16 weights and inputs (CUDA)",
+}
+
+
+def bench_paths(requested: str, device: str) -> list[str]:
+    """The precisions to time: ``all`` is every path ``device`` runs (bf16 even if emulated)."""
+    from goagent.precision import cuda_half, has_vnni
+
+    if requested != "all":
+        paths = [p.strip() for p in requested.split(",") if p.strip()]
+        unknown = [p for p in paths if p not in PATH_NOTES]
+        if unknown:
+            raise ValueError(f"--precision: unknown path(s) {unknown}; choose from {list(PATH_NOTES)} or all")
+        return paths
+    if device == "cuda":
+        return ["fp32", cuda_half()]
+    paths = ["fp32", "bf16"]
+    if "x86" in torch.backends.quantized.supported_engines and has_vnni():
+        paths.append("int8")
+    return paths
 
 
 def load_model_spec(model_spec: str, in_channels: int | None = None) -> tuple[PolicyValueNet, str]:
@@ -61,24 +88,56 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
+def _time_round(step: Callable[[], None], calls: int) -> float:
+    start = time.perf_counter()
+    for _ in range(calls):
+        step()
+    return (time.perf_counter() - start) / calls
+
+
 def _bench_inference(
-    model: PolicyValueNet, x: torch.Tensor, seconds: float, compile_model: bool
-) -> tuple[list[float], float]:
-    """Seconds per batch of timed rounds, and the seconds the first call took (compiling)."""
-    net = prepare_for_inference(model.to(x.device), compile_model=compile_model)
-    x = x.contiguous(memory_format=torch.channels_last)
+    model: PolicyValueNet, x: torch.Tensor, seconds: float, compile_model: bool, paths: list[str]
+) -> dict[str, dict[str, float]]:
+    """Per path: seconds per batch (median of rounds interleaved across paths), start-up seconds,
+    and the first call's seconds (compiling, or oneDNN building its kernels)."""
+    from goagent.precision import InferenceModel
 
-    def step() -> None:
-        net(x)
-        _sync(x.device)
+    device = x.device.type
+    planes = x.cpu().numpy()
+    runners, steps, out = {}, {}, {}
+    for path in paths:
+        start = time.perf_counter()
+        runner = InferenceModel(model, path, device, calibration_size=x.shape[-1])
+        if compile_model and path == "fp32":
+            runner.net = torch.compile(runner.net, dynamic=False, options={"freezing": True})
+        prepared = time.perf_counter() - start
 
-    with torch.inference_mode():
+        def step(runner=runner) -> None:
+            runner(planes)
+            _sync(x.device)
+
         start = time.perf_counter()
         step()
         first = time.perf_counter() - start
         for _ in range(2):  # warm-up: oneDNN picks and caches its kernels on the first calls
             step()
-        return _time_rounds(step, seconds), first
+        runners[path], steps[path] = runner, step
+        out[path] = {"prepare_s": prepared, "first_call_s": first}
+        if path == "int8":
+            out[path].update({f"int8_{k}_s": v for k, v in runner.net.prepare_seconds.items()})
+    rounds = 5
+    calls = {}
+    for path, step in steps.items():
+        start = time.perf_counter()
+        step()
+        calls[path] = max(1, int(seconds / len(paths) / rounds / max(time.perf_counter() - start, 1e-6)))
+    times: dict[str, list[float]] = {p: [] for p in paths}
+    for _ in range(rounds):
+        for path in paths:
+            times[path].append(_time_round(steps[path], calls[path]))
+    for path in paths:
+        out[path]["seconds_per_batch"] = statistics.median(times[path])
+    return out
 
 
 def _bench_training(model: PolicyValueNet, x: torch.Tensor, seconds: float, seed: int) -> list[float]:
@@ -89,9 +148,13 @@ def _bench_training(model: PolicyValueNet, x: torch.Tensor, seconds: float, seed
     net = model.to(x.device).train()
     optimizer = torch.optim.SGD(net.parameters(), lr=1e-3, momentum=0.9, weight_decay=1e-4)
 
+    from goagent.precision import autocast_dtype
+
+    dtype = autocast_dtype("auto", x.device.type)
+
     def step() -> None:
-        # bf16 autocast on a GPU, as `goagent sl train` does
-        with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=x.device.type == "cuda"):
+        # the autocast `goagent sl train --precision auto` uses here
+        with torch.autocast(x.device.type, dtype=dtype or torch.bfloat16, enabled=dtype is not None):
             out = net(x)
         policy_loss = F.cross_entropy(out.policy_logits.float(), policy_target)
         loss = policy_loss + F.mse_loss(out.value.float(), value_target)
@@ -117,12 +180,16 @@ def benchmark(
     train: bool = True,
     compile_model: bool = False,
     seed: int = 0,
+    precision: str = "fp32",
 ) -> dict[str, Any]:
     """Inference and training-step positions/s of a preset or checkpoint on ``size`` x ``size``.
 
     ``seconds`` is split between the two measurements; ``threads`` sets torch's
-    intra-op threads for the run (None keeps the current setting).
+    intra-op threads for the run (None keeps the current setting).  ``precision``:
+    the inference paths to time, comma-separated, or ``all`` (``bench_paths``).
     """
+    from goagent.precision import autocast_dtype, cpu_flags, cpu_model, resolve_device
+
     if size < 2 or batch < 1 or seconds <= 0:
         raise ValueError(f"need size >= 2, batch >= 1 and seconds > 0 (got {size}, {batch}, {seconds})")
     old_threads = torch.get_num_threads()
@@ -131,10 +198,11 @@ def benchmark(
     try:
         torch.manual_seed(seed)
         model, source = load_model_spec(model_spec, in_channels)
-        dev = torch.device(device)
+        dev = torch.device(resolve_device(device))
+        paths = bench_paths(precision, dev.type)
         x = torch.randn(batch, model.config.in_channels, size, size).to(dev)  # (B, F, n, n)
         budget = seconds / 2 if train else seconds
-        inference, first_call = _bench_inference(model, x, budget, compile_model)
+        inference = _bench_inference(model, x, budget, compile_model, paths)
         training = _bench_training(model, x, budget, seed) if train else None
     finally:
         torch.set_num_threads(old_threads)
@@ -149,11 +217,26 @@ def benchmark(
         "threads": threads if threads is not None else old_threads,
         "device": str(dev),
         "torch": torch.__version__,
+        "cpu": cpu_model(),
+        "cpu_flags": sorted(f for f in cpu_flags() if f.startswith(("avx512", "amx", "avx_vnni"))),
         "inference_path": COMPILED_PATH if compile_model else INFERENCE_PATH,
-        "first_call_s": first_call,
-        "inference_pos_per_s": batch / statistics.median(inference),
-        "inference_ms_per_batch": 1000 * statistics.median(inference),
+        "paths": {
+            p: {
+                **r,
+                "pos_per_s": batch / r["seconds_per_batch"],
+                "ms_per_batch": 1000 * r["seconds_per_batch"],
+                "vs_fp32": inference["fp32"]["seconds_per_batch"] / r["seconds_per_batch"]
+                if "fp32" in inference
+                else None,
+            }
+            for p, r in inference.items()
+        },
+        "train_precision": "bf16 autocast" if autocast_dtype("auto", dev.type) else "fp32",
     }
+    first = next(iter(inference.values()))
+    result["first_call_s"] = first["first_call_s"]
+    result["inference_pos_per_s"] = batch / first["seconds_per_batch"]  # the first path (fp32 by default)
+    result["inference_ms_per_batch"] = 1000 * first["seconds_per_batch"]
     if training is not None:
         result["train_pos_per_s"] = batch / statistics.median(training)
         result["train_ms_per_batch"] = 1000 * statistics.median(training)
@@ -167,14 +250,24 @@ def format_table(result: dict[str, Any]) -> str:
         f"{result['parameters']:,} parameters ({result['source']})",
         f"setup      {result['size']}x{result['size']}, batch {result['batch']}, "
         f"{result['threads']} threads, {result['device']}, torch {result['torch']}",
-        f"{'':10} {'positions/s':>12} {'ms/batch':>10}",
-        f"{'inference':10} {result['inference_pos_per_s']:12.0f} {result['inference_ms_per_batch']:10.1f}",
+        f"cpu        {result['cpu']} ({' '.join(result['cpu_flags']) or 'no AVX-512/AMX'})",
+        f"{'':14} {'positions/s':>12} {'ms/batch':>10} {'vs fp32':>8} {'start s':>8}  path",
     ]
+    for path, r in result["paths"].items():
+        ratio = "" if r["vs_fp32"] is None else f"{r['vs_fp32']:.2f}x"
+        lines.append(
+            f"{'infer ' + path:14} {r['pos_per_s']:12.0f} {r['ms_per_batch']:10.1f} {ratio:>8} "
+            f"{r['prepare_s']:8.2f}  {PATH_NOTES[path]}"
+        )
     if "train_pos_per_s" in result:
         lines.append(
-            f"{'train step':10} {result['train_pos_per_s']:12.0f} {result['train_ms_per_batch']:10.1f}"
+            f"{'train step':14} {result['train_pos_per_s']:12.0f} {result['train_ms_per_batch']:10.1f} "
+            f"{'':8} {'':8}  {result['train_precision']}"
         )
-    lines.append(f"inference path: {result['inference_path']} (first call {result['first_call_s']:.2f} s)")
+    lines.append(
+        f"start s: preparing the path (INT8: tracing, calibrating on self-play positions, converting); "
+        f"first call {result['first_call_s']:.2f} s"
+    )
     return "\n".join(lines)
 
 
@@ -191,6 +284,7 @@ def main(args: argparse.Namespace) -> int:
         train=not getattr(args, "no_train", False),
         compile_model=getattr(args, "compile", False),
         seed=getattr(args, "seed", 0),
+        precision=getattr(args, "precision", "fp32"),
     )
     print(json.dumps(result) if args.json else format_table(result))
     return 0

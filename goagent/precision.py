@@ -7,10 +7,11 @@ Paths (each checked against fp32 on KGS positions by tests/goagent/test_precisio
   CPUs with AVX512-BF16 or AMX (and CUDA GPUs); elsewhere oneDNN emulates it,
   slower than fp32, so ``auto`` never picks it there;
 - ``int8``: post-training static quantization (``goagent.quantize``), calibrated
-  at start-up on positions the network plays against itself; CPU only;
+  at start-up on positions the network plays against itself; CPU only; not yet
+  exact enough for ``auto`` (``INT8_IN_AUTO``);
 - on CUDA, ``auto`` is bf16 where the GPU supports it, else fp16.
 
-``auto`` on a CPU times the paths this CPU can run fast once (a few seconds),
+``auto`` on a CPU times the exact paths this CPU can run fast once (a few seconds),
 keeps the winner in a small JSON file keyed by CPU model, torch version and
 network shape (``~/.cache/goagent/precision.json``; ``GOAGENT_CACHE_DIR``
 moves it), and says its choice once on stderr.  Later starts read the file.
@@ -153,12 +154,21 @@ def cuda_half() -> str:
     return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
 
 
+# INT8 joins ``auto``'s candidates only once it passes the exactness bar of
+# tests/goagent/test_precision.py (top-1 agreement with fp32 >= 97%, mean |dv| <= 0.02).
+# Post-training quantization of the shipped b6c96 reached 94.5-96.4% agreement
+# (docs/BENCHMARKS.md), so today ``--precision int8`` is there to be asked for, and
+# quantization-aware fine-tuning is what would let ``auto`` take it.
+INT8_IN_AUTO = False
+
+
 def cpu_candidates() -> list[str]:
-    """The CPU paths worth timing here: bf16 only with hardware bf16."""
+    """The CPU paths ``auto`` times here: bf16 only with hardware bf16 (on AMX, INT8 too
+    where ``INT8_IN_AUTO``, since AMX-INT8 may beat bf16)."""
     import torch
 
     paths = ["fp32"]
-    if "x86" in torch.backends.quantized.supported_engines and has_vnni():
+    if INT8_IN_AUTO and "x86" in torch.backends.quantized.supported_engines and has_vnni():
         paths.append("int8")
     if native_bf16():
         paths.append("bf16")
@@ -335,7 +345,7 @@ class InferenceModel:
             from goagent.quantize import quantize_int8
 
             if calibration is None:
-                calibration = self_play_planes(net, calibration_size, seed=seed)
+                calibration = self._calibration(net, calibration_size, seed)
             net = quantize_int8(net, calibration)
             self.memory_format = torch.contiguous_format
         else:
@@ -345,6 +355,18 @@ class InferenceModel:
         self.net = net
         self.config = model.config
         self.prepare_seconds = time.perf_counter() - start
+
+    @staticmethod
+    def _calibration(net, size: int, seed: int):
+        import numpy as np
+
+        from goagent.features import NUM_PLANES
+
+        if net.config.in_channels == NUM_PLANES:
+            return self_play_planes(net, size, seed=seed)
+        # a preset with another plane count (benchmarks, tests): no encoder makes its inputs
+        rng = np.random.default_rng(seed)
+        return (rng.random((64, net.config.in_channels, size, size)) < 0.3).astype(np.float32)
 
     def __call__(self, planes):
         import numpy as np

@@ -1,0 +1,209 @@
+"""Every precision path against fp32 on real positions, and the machinery that picks one.
+
+Real positions: every move of the first games of a KGS 6d+ archive in
+../shared/data/kgs-6d (skipped with the reason when absent), evaluated by the
+shipped network.  Tolerances (issue 16): top-1 agreement with fp32 at least 97%,
+mean |value difference| at most 0.02.  Paths this machine cannot run fast or at
+all (bf16 without AVX512-BF16/AMX, CUDA without a GPU) skip with the reason.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from goagent import features, precision
+from goagent.checkpoint import load_checkpoint
+from goagent.config import TrainConfig, from_dict
+from goagent.network import prepare_for_inference
+
+DATA = Path(os.environ.get("GOAGENT_KGS_DIR", Path(__file__).resolve().parents[3] / "shared/data/kgs-6d"))
+WEIGHTS = Path(__file__).resolve().parents[2] / "goagent/weights/default.pt"
+GAMES = 8  # about 1,900 positions
+
+
+@functools.lru_cache(maxsize=1)
+def kgs_positions() -> np.ndarray:
+    from goagent.sgf import read_records
+
+    archives = sorted(DATA.glob("*.tar.gz"))
+    if not archives:
+        pytest.skip(f"no KGS archives in {DATA} (set GOAGENT_KGS_DIR)")
+    planes = []
+    for i, record in enumerate(read_records([str(archives[-1])], [])):
+        if i >= GAMES:
+            break
+        state = record.to_state(0)
+        for move in record.moves:
+            state.to_play = move.color
+            planes.append(features.encode(state))
+            state.play(move.action, move.color)
+    return np.stack(planes)
+
+
+@functools.lru_cache(maxsize=1)
+def shipped():
+    if not WEIGHTS.exists():
+        pytest.skip(f"no shipped network at {WEIGHTS}")
+    return load_checkpoint(WEIGHTS).model
+
+
+def outputs(runner, planes: np.ndarray):
+    parts = [runner(planes[i : i + 64]) for i in range(0, len(planes), 64)]
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+@functools.lru_cache(maxsize=1)
+def fp32_outputs():
+    return outputs(precision.InferenceModel(shipped(), "fp32", "cpu"), kgs_positions())
+
+
+def check_against_fp32(name: str, device: str) -> None:
+    planes = kgs_positions()
+    logits, values = outputs(precision.InferenceModel(shipped(), name, device), planes)
+    ref_logits, ref_values = fp32_outputs()
+    agreement = float((logits.argmax(1) == ref_logits.argmax(1)).mean())
+    value_diff = float(np.abs(values - ref_values).mean())
+    print(
+        f"{name} on {device}: {len(planes)} positions, top-1 agreement {agreement:.4f}, |dv| {value_diff:.4f}"
+    )
+    assert agreement >= 0.97, f"{name}: top-1 agrees with fp32 on only {agreement:.1%} of positions"
+    assert value_diff <= 0.02, f"{name}: mean |value - fp32 value| is {value_diff:.4f}"
+
+
+@pytest.mark.xfail(
+    reason="post-training INT8 of the shipped b6c96 agrees with fp32 on 94.5-96.4% of top-1 moves "
+    "(bar 97%); precision.INT8_IN_AUTO stays False until quantization-aware fine-tuning closes the gap",
+    strict=False,
+)
+def test_int8_matches_fp32_on_kgs_positions():
+    if not precision.has_vnni() or "x86" not in torch.backends.quantized.supported_engines:
+        pytest.skip("INT8 needs the x86 quantized engine and a CPU with VNNI")
+    check_against_fp32("int8", "cpu")
+
+
+def test_bf16_matches_fp32_on_kgs_positions():
+    if not precision.native_bf16():
+        pytest.skip("this CPU has neither AVX512-BF16 nor AMX: bf16 would only be emulated")
+    check_against_fp32("bf16", "cpu")
+
+
+@pytest.mark.parametrize("half", ["bf16", "fp16"])
+def test_cuda_matches_fp32_on_kgs_positions(half):
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA GPU")
+    if half == "bf16" and not torch.cuda.is_bf16_supported():
+        pytest.skip("this GPU has no bf16")
+    check_against_fp32(half, "cuda")
+
+
+def test_padding_to_buckets_changes_nothing():
+    model = shipped()
+    planes = kgs_positions()[100:103]  # 3 positions: padded to 4
+    runner = precision.InferenceModel(model, "fp32", "cpu")
+    logits, values, ownership, scores = runner(planes)
+    assert logits.shape == (3, 19 * 19 + 1) and values.shape == (3,) and ownership.shape == (3, 19, 19)
+    with torch.inference_mode():
+        net = prepare_for_inference(model)
+        ref = net(torch.from_numpy(planes).contiguous(memory_format=torch.channels_last))
+    np.testing.assert_allclose(logits, ref.policy_logits.numpy(), atol=1e-4)
+    np.testing.assert_allclose(values, ref.value.numpy(), atol=1e-5)
+
+
+def test_channel_equalization_is_exact():
+    from goagent.quantize import equalize
+
+    planes = torch.from_numpy(kgs_positions()[:256])
+    net = prepare_for_inference(shipped()).to(memory_format=torch.contiguous_format)
+    import copy
+
+    with torch.no_grad():
+        before = net(planes)
+        after = equalize(copy.deepcopy(net), planes)(planes)
+    torch.testing.assert_close(after.policy_logits, before.policy_logits, atol=2e-4, rtol=1e-4)
+    torch.testing.assert_close(after.value, before.value, atol=1e-5, rtol=1e-4)
+
+
+def test_auto_never_picks_emulated_bf16(monkeypatch):
+    monkeypatch.setattr(precision, "INT8_IN_AUTO", True)
+    monkeypatch.setattr(precision, "cpu_flags", lambda: frozenset({"avx512f", "avx512_vnni"}))
+    assert "bf16" not in precision.cpu_candidates()
+    monkeypatch.setattr(precision, "cpu_flags", lambda: frozenset({"avx512f", "avx2"}))
+    assert precision.cpu_candidates() == ["fp32"]
+    monkeypatch.setattr(precision, "cpu_flags", lambda: frozenset({"avx512_bf16", "amx_bf16", "amx_int8"}))
+    assert {"bf16", "int8"} <= set(precision.cpu_candidates())  # on AMX both are measured
+
+
+def test_auto_choice_is_measured_once_and_cached(monkeypatch, tmp_path):
+    from goagent.config import model_preset
+    from goagent.network import build_model
+
+    model = build_model(model_preset("tiny", features.NUM_PLANES))
+    monkeypatch.setattr(precision, "INT8_IN_AUTO", True)
+    monkeypatch.setattr(precision, "cpu_flags", lambda: frozenset({"avx512_vnni"}))
+    measured = []
+
+    def fake_timing(model, paths, size, batch, seconds):
+        measured.append(list(paths))
+        return {"fp32": 100.0, "int8": 250.0}
+
+    monkeypatch.setattr(precision, "time_paths", fake_timing)
+    path = tmp_path / "precision.json"
+    assert precision.choose(model, "cpu", path) == "int8"
+    assert precision.choose(model, "cpu", path) == "int8"
+    assert measured == [["fp32", "int8"]]  # the second start read the file
+    assert precision.cpu_model() in path.read_text()
+
+
+def test_auto_leaves_int8_out_until_it_is_exact(monkeypatch):
+    monkeypatch.setattr(precision, "cpu_flags", lambda: frozenset({"avx512_vnni"}))
+    assert precision.cpu_candidates() == ["fp32"]  # INT8_IN_AUTO is False: nothing to measure
+
+
+def test_cache_dir_is_overridable(monkeypatch, tmp_path):
+    monkeypatch.setenv("GOAGENT_CACHE_DIR", str(tmp_path))
+    assert precision.cache_path() == tmp_path / "precision.json"
+
+
+def test_bad_combinations_fail_clearly():
+    with pytest.raises(ValueError, match="CPU only"):
+        precision.check_precision("int8", "cuda")
+    with pytest.raises(ValueError, match="must be one of"):
+        precision.check_precision("int4", "cpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="no CUDA GPU"):
+            precision.resolve_device("cuda")
+
+
+def test_configure_sets_and_restores_the_process_default(monkeypatch):
+    monkeypatch.delenv("GOAGENT_PRECISION", raising=False)
+    monkeypatch.delenv("GOAGENT_DEVICE", raising=False)
+    assert precision.defaults() == ("fp32", "cpu")
+    previous = precision.configure("int8", "cpu")
+    assert precision.defaults() == ("int8", "cpu")
+    precision.configure("fp32,int8", None)  # bench net's list of paths is no default
+    assert precision.defaults() == ("int8", "cpu")
+    precision.restore(previous)
+    assert precision.defaults() == ("fp32", "cpu")
+
+
+def test_old_mixed_precision_converts_on_load(caplog):
+    assert from_dict(TrainConfig, {"mixed_precision": False}).precision == "fp32"
+    assert from_dict(TrainConfig, {"mixed_precision": True}).precision == "auto"
+    assert "mixed_precision" in caplog.text
+    with pytest.raises(ValueError, match="precision"):
+        from_dict(TrainConfig, {"precision": "int8"})
+
+
+def test_training_autocast_follows_the_setting(monkeypatch):
+    monkeypatch.setattr(precision, "cpu_flags", lambda: frozenset({"avx512_vnni"}))
+    assert precision.autocast_dtype("auto", "cpu") is None
+    assert precision.autocast_dtype("auto", "cuda") is torch.bfloat16
+    assert precision.autocast_dtype("bf16", "cpu") is torch.bfloat16
+    monkeypatch.setattr(precision, "cpu_flags", lambda: frozenset({"amx_bf16"}))
+    assert precision.autocast_dtype("auto", "cpu") is torch.bfloat16
