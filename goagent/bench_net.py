@@ -256,7 +256,7 @@ def format_table(result: dict[str, Any]) -> str:
     for path, r in result["paths"].items():
         ratio = "" if r["vs_fp32"] is None else f"{r['vs_fp32']:.2f}x"
         lines.append(
-            f"{'infer ' + path:14} {r['pos_per_s']:12.0f} {r['ms_per_batch']:10.1f} {ratio:>8} "
+            f"{'inference ' + path:14} {r['pos_per_s']:12.0f} {r['ms_per_batch']:10.1f} {ratio:>8} "
             f"{r['prepare_s']:8.2f}  {PATH_NOTES[path]}"
         )
     if "train_pos_per_s" in result:

@@ -281,6 +281,22 @@ def test_bench_net_runs(tmp_path):
     assert "inference" in bench_net.format_table(result)
 
 
+def test_bench_net_times_paths_side_by_side():
+    from goagent import bench_net
+
+    paths = "fp32,int8" if "x86" in torch.backends.quantized.supported_engines else "fp32"
+    result = bench_net.benchmark(
+        "tiny", 5, 3, seconds=0.1, threads=1, in_channels=IN_CHANNELS, train=False, precision=paths
+    )
+    assert list(result["paths"]) == paths.split(",")
+    assert all(r["pos_per_s"] > 0 for r in result["paths"].values())
+    assert result["paths"]["fp32"]["vs_fp32"] == 1.0
+    table = bench_net.format_table(result)
+    assert all(f"inference {p}" in table for p in paths.split(","))
+    with pytest.raises(ValueError, match="unknown path"):
+        bench_net.benchmark("tiny", 5, 2, seconds=0.05, in_channels=IN_CHANNELS, precision="int4")
+
+
 @pytest.mark.slow
 def test_compiled_inference_matches_eval_model():
     model = make_model()
