@@ -127,6 +127,7 @@ def test_ponder_after_genmove_until_the_next_line():
     engine = make_engine(analyze_seconds=0.4, ponder=True)
     transcript(engine, "boardsize 9")
     assert one(engine, "genmove b").ok
+    engine.reader.after = 1.5  # the opponent thinks 1.5 s (plenty, even on a busy machine)
     engine.reader.arm()
     engine.ponder()  # as the server does between commands
     search = engine.brain.player.search
