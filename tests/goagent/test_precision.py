@@ -78,7 +78,8 @@ def check_against_fp32(name: str, device: str) -> None:
 
 @pytest.mark.xfail(
     reason="post-training INT8 of the shipped b6c96: 94.5% top-1 agreement, |dv| 0.029 with self-play "
-    "calibration (bar 97%, 0.02); precision.INT8_IN_AUTO stays False until quantization-aware fine-tuning closes the gap",
+    "calibration (bar 97%, 0.02); precision.INT8_IN_AUTO stays False until quantization-aware "
+    "fine-tuning closes the gap",
     strict=False,
 )
 def test_int8_matches_fp32_on_kgs_positions():
