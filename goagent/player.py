@@ -15,7 +15,7 @@ the middle game and less when the result is clear, and keeps a lag buffer
 scheduling.  With ``PlayerConfig.early_stop`` the search of a move stops as
 soon as the most visited move can no longer be overtaken in the visits or
 time left (``Search.run(early_stop=True)``), except while sampling moves by
-temperature, where the visit distribution itself is what is played.
+temperature (the visit distribution itself is played) or selecting by LCB.
 """
 
 from __future__ import annotations
@@ -184,7 +184,9 @@ class Player:
             visits = 400
         search = self._search_for(state, rules)
         sampling = cfg.temperature > 0 and state.move_number < cfg.temperature_moves
-        early = cfg.early_stop and not sampling
+        early = (
+            cfg.early_stop and not sampling and cfg.select_by == "visits"
+        )  # the stop keeps the most visited
         result = search.run(visits=visits, seconds=seconds, callback=callback, early_stop=early)
         action = self._choose(state, search, result)
         value = result.value

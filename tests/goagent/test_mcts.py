@@ -217,3 +217,12 @@ def test_rules_that_exclude_everything_leave_pass():
     assert list(np.flatnonzero(mask)) == [25]
     assert restrict_legal(legal, (MoveRule(BLACK, everything, 1),), WHITE, 0) is legal
     assert restrict_legal(legal, (MoveRule(BLACK, everything, 1),), BLACK, 1) is legal
+
+
+def test_early_stop_keeps_the_move_a_full_search_plays():
+    state = position([". X X . .", "X O O X .", ". X . . .", ". . . . .", ". . . . ."])
+    full = Search(state, ScoreEvaluator(), SearchConfig(batch_size=4)).run(visits=2000)
+    early = Search(state, ScoreEvaluator(), SearchConfig(batch_size=4)).run(visits=2000, early_stop=True)
+    assert early.stopped_early and early.visits < full.visits == 2000
+    assert early.best.action == full.best.action
+    assert early.best.visits - early.children[1].visits > 2000 - early.visits  # cannot be overtaken
