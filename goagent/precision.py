@@ -233,6 +233,11 @@ def choose(model, device: str, path: Path | None = None) -> str:
         return choice
     candidates = cpu_candidates()
     if candidates == ["fp32"]:
+        _say_once(
+            "precision auto: fp32 (no bf16 hardware on this CPU"
+            + ("" if INT8_IN_AUTO else "; int8 is not exact enough for auto yet, ask with --precision int8")
+            + ")"
+        )
         return "fp32"
     path = path or cache_path()
     config = model.config
@@ -355,6 +360,7 @@ class InferenceModel:
         self.net = net
         self.config = model.config
         self.prepare_seconds = time.perf_counter() - start
+        log.info("network path: %s on %s (prepared in %.1f s)", precision, device, self.prepare_seconds)
 
     @staticmethod
     def _calibration(net, size: int, seed: int):

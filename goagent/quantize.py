@@ -3,8 +3,9 @@
 The API is torch's FX graph mode quantization (``torch.ao.quantization.quantize_fx``),
 the one static-quantization path that ships inside torch 2.13 itself (PT2E moved to
 the separate ``torchao`` package and needs ``torch.compile``; FX runs eagerly, so
-it costs no compile time, only tracing and calibration at start-up: about 1-3 s
-on 2 cores, measured by ``goagent bench net``).  Kernels: the ``x86`` engine
+it costs no compile time, only tracing, calibration and conversion at start-up:
+1.4 + 4.7 + 0.6 s for b6c96 on a quiet 2-core Xeon, plus making the calibration
+positions; ``goagent bench net`` reports it per run).  Kernels: the ``x86`` engine
 (fbgemm and oneDNN, VNNI where the CPU has it).
 
 What is quantized, and why (measured on KGS positions, see docs/BENCHMARKS.md):

@@ -4,7 +4,8 @@
 shards `goagent sl prepare` wrote: random symmetry augmentation, policy
 cross-entropy + value MSE (+ ownership and score losses where the game was
 counted), SGD with Nesterov momentum or AdamW, linear warm-up then cosine
-decay, gradient clipping, bf16 autocast on GPU.  Everything about a run lives
+decay, gradient clipping, bf16 autocast by ``TrainConfig.precision``
+(``auto``: on CUDA and on CPUs with AVX512-BF16/AMX).  Everything about a run lives
 in ``RUN/``: ``config.toml`` (the resolved config), ``checkpoint.pt`` (written
 atomically every ``checkpoint_every`` steps and at the end; a restarted run
 resumes from it), ``metrics.jsonl`` (one JSON object per line; also ``tensorboard/`` when

@@ -208,3 +208,19 @@ def test_training_autocast_follows_the_setting(monkeypatch):
     assert precision.autocast_dtype("bf16", "cpu") is torch.bfloat16
     monkeypatch.setattr(precision, "cpu_flags", lambda: frozenset({"amx_bf16"}))
     assert precision.autocast_dtype("auto", "cpu") is torch.bfloat16
+
+
+def test_training_step_runs_under_bf16_autocast_on_cpu():
+    from goagent.config import model_preset
+    from goagent.network import build_model
+    from goagent.train import _autocast
+
+    model = build_model(model_preset("tiny", features.NUM_PLANES)).train()
+    x = torch.from_numpy(kgs_positions()[:4]) if DATA.exists() else torch.rand(4, features.NUM_PLANES, 9, 9)
+    with _autocast(torch.device("cpu"), TrainConfig(precision="bf16")):
+        out = model(x)
+    assert out.policy_logits.dtype == torch.bfloat16  # emulated where the CPU lacks bf16: slow, not wrong
+    out.policy_logits.float().logsumexp(1).mean().backward()
+    assert all(p.grad is None or torch.isfinite(p.grad).all() for p in model.parameters())
+    with _autocast(torch.device("cpu"), TrainConfig(precision="fp32")):
+        assert model(x).policy_logits.dtype == torch.float32
