@@ -32,6 +32,9 @@ The game, in order:
    engine (GNU Go with ``--chinese-rules``, i.e. area scoring, by default
    whenever one side is GNU Go; or ``setup.referee``) is shown the game and
    its ``final_score`` is the result.  Without a referee, Tromp-Taylor.
+   The referee sees the handicap stones as Black moves (White passing), so
+   it adds no handicap compensation of its own (GNU Go's Chinese rules
+   would give White N points) and counts komi as the game's rules set it.
 
 Engines' moves are checked against the game's rules; a GTP engine's move
 that only breaks positional superko is accepted (engines such as GNU Go
@@ -134,13 +137,21 @@ class GtpAgent:
         self._ask("clear_board")
         self._ask(f"komi {komi:g}")
 
-    def new_game(self, state: GameState, seed: int = 0) -> None:
-        """Set up ``state``: size, komi, handicap stones and the moves so far."""
+    def new_game(self, state: GameState, seed: int = 0, stones_as_moves: bool = False) -> None:
+        """Set up ``state``: size, komi, handicap stones and the moves so far.
+
+        ``stones_as_moves`` plays the stones as Black moves with White passing between
+        them, so the engine sees no handicap and adds no compensation of its own to
+        its count (GNU Go's Chinese rules give White a point per stone)."""
         self._setup(state.size, state.effective_komi)
-        stones = state.initial_position().reshape(-1)
-        if state.handicap:
-            black = (stones == BLACK).nonzero()[0]
-            self._ask("set_free_handicap " + " ".join(action_to_gtp(int(a), state.size) for a in black))
+        stones = [int(a) for a in (state.initial_position().reshape(-1) == BLACK).nonzero()[0]]
+        if state.handicap and stones_as_moves:
+            for i, action in enumerate(stones):
+                if i:
+                    self._ask("play W pass")
+                self._ask(f"play B {action_to_gtp(action, state.size)}")
+        elif state.handicap:
+            self._ask("set_free_handicap " + " ".join(action_to_gtp(a, state.size) for a in stones))
         for move in state.moves:
             self.observe(state, move.color, move.action)
 
@@ -362,7 +373,7 @@ def _refereed(state: GameState, agents: dict, setup: GameSetup, end: str, adjudi
         return _scored(state, end, adjudicated, "Tromp-Taylor", scores)
     referee = GtpAgent(command, name="referee " + " ".join(command))
     try:
-        referee.new_game(state)
+        referee.new_game(state, stones_as_moves=True)  # our rules' compensation is in the komi
         score = referee.final_score()
     finally:
         referee.close()

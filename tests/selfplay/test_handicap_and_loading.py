@@ -235,3 +235,18 @@ def test_gnugo_places_free_handicap_in_the_referee(tmp_path):
     assert report.errors == [] and report.end == "move limit" and report.komi == 0.5
     assert report.state.handicap == 3 and report.moves[0][0] == "W"
     assert report.result.startswith(("B+", "W+")) or report.result == "0"
+
+
+@needs_gnugo
+def test_the_gnugo_referee_adds_no_handicap_compensation():
+    """Four stones on an empty 9x9, komi 0.5: Black owns all 81 points, B+80.5 by area.
+    GNU Go's Chinese rules would give White 4 points for set_free_handicap stones
+    (B+76.5); the referee is shown them as moves, so it counts the game's own rules."""
+    black, white = GtpAgent(fake()), GtpAgent(fake())
+    setup = GameSetup(size=9, handicap=4, referee=f"{GNUGO} --mode gtp --chinese-rules")
+    try:
+        outcome = play_game(black, white, setup)
+    finally:
+        black.close()
+        white.close()
+    assert outcome.scored_by.startswith("referee: ") and outcome.result == "B+80.5"
