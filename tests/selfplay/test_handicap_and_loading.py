@@ -84,8 +84,12 @@ def test_a_parallel_gate_loads_each_checkpoint_once_per_worker(tmp_path, checkpo
 def test_reused_evaluators_keep_games_reproducible(tmp_path):
     """Game i depends on (seed, i) only, though the evaluator now lives for the match."""
     a, b = PlayerSpec("playouts", visits=12), PlayerSpec("playouts", visits=12)
-    whole = run_match(a, b, MatchSettings(games=4, size=5, komi=0.5, seed=5, sgf_dir=str(tmp_path / "1")), None)
-    alone = run_match(a, b, MatchSettings(games=2, size=5, komi=0.5, seed=5, sgf_dir=str(tmp_path / "2")), None)
+    whole = run_match(
+        a, b, MatchSettings(games=4, size=5, komi=0.5, seed=5, sgf_dir=str(tmp_path / "1")), None
+    )
+    alone = run_match(
+        a, b, MatchSettings(games=2, size=5, komi=0.5, seed=5, sgf_dir=str(tmp_path / "2")), None
+    )
     first = {g.index: Path(g.sgf).read_bytes() for g in whole.games}
     for game in alone.games:
         assert Path(game.sgf).read_bytes() == first[game.index]
