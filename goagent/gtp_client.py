@@ -36,16 +36,22 @@ class Response:
     seconds: float = 0.0
 
 
-class OutputReader:
-    """Lines of the engine's stdout (with their ``\\n``), read ahead by a daemon thread."""
+class LineReader:
+    """Lines of a binary stream (with their ``\\n``), read ahead by a daemon thread.
 
-    def __init__(self, stream: BinaryIO):
+    Both ends of GTP read through it: this client reads an engine's stdout, and
+    the engine (``gtp.server``) reads its controller's stdin, where a running
+    search asks ``pending()`` to stop streaming analysis as soon as the next
+    command arrives.  Lines are split on ``\\n`` only and decoded leniently
+    (bad bytes never stop a reader)."""
+
+    def __init__(self, stream: BinaryIO, name: str = "gtp-reader"):
         self._stream = stream
         self._lines: deque = deque()
         self._ready = threading.Condition()
-        self._thread = threading.Thread(target=self._read, name="gtp-client-reader", daemon=True)
+        self._thread = threading.Thread(target=self._read, name=name, daemon=True)
 
-    def start(self) -> OutputReader:
+    def start(self) -> LineReader:
         self._thread.start()
         return self
 
@@ -61,6 +67,15 @@ class OutputReader:
         with self._ready:
             self._lines.append(item)
             self._ready.notify_all()
+
+    def pending(self) -> bool:
+        """True when a line (or the end of input) is waiting."""
+        return bool(self._lines)
+
+    def wait(self, timeout: float | None) -> bool:
+        """Wait up to ``timeout`` seconds for input; True if some is pending."""
+        with self._ready:
+            return self._ready.wait_for(lambda: bool(self._lines), timeout)
 
     def get(self, timeout: float | None = None) -> str | None:
         """The next line; None at end of output.  Raises TimeoutError if none came in time."""
@@ -85,7 +100,7 @@ class GtpProcess:
             self.proc = subprocess.Popen(self.argv, stdin=pipe, stdout=pipe, stderr=stderr, cwd=cwd)
         except OSError as err:
             raise GtpFailure(f"cannot start {self.argv[0]!r}: {err}") from None
-        self.reader = OutputReader(self.proc.stdout).start()
+        self.reader = LineReader(self.proc.stdout, "gtp-client-reader").start()
         self._commands: set[str] | None = None
 
     def write(self, line: str) -> None:
