@@ -218,9 +218,11 @@ def _write_cache(path: Path, data: dict) -> None:
 _said: set[str] = set()
 
 
-def _say_once(message: str) -> None:
-    if message not in _said:
-        _said.add(message)
+def _say_once(message: str, key: str | None = None) -> None:
+    """Log ``message`` once per process (once per ``key`` where given: one line per choice)."""
+    key = key or message
+    if key not in _said:
+        _said.add(key)
         log.warning("%s", message)
 
 
@@ -245,7 +247,7 @@ def choose(model, device: str, path: Path | None = None) -> str:
     cache = _read_cache(path)
     if key in cache and cache[key].get("choice") in candidates:
         entry = cache[key]
-        _say_once(f"precision auto: {entry['choice']} (cached in {path})")
+        _say_once(f"precision auto: {entry['choice']} (cached in {path})", key)
         return entry["choice"]
     timings = time_paths(model, candidates, size=19, batch=16, seconds=0.6)
     choice = max(timings, key=timings.get)
@@ -253,7 +255,8 @@ def choose(model, device: str, path: Path | None = None) -> str:
     _write_cache(path, cache)
     rates = ", ".join(f"{p} {r:.0f}" for p, r in timings.items())
     _say_once(
-        f"precision auto: {choice} (measured positions/s at batch 16 on 19x19: {rates}; cached in {path})"
+        f"precision auto: {choice} (measured positions/s at batch 16 on 19x19: {rates}; cached in {path})",
+        key,
     )
     return choice
 
