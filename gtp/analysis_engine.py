@@ -47,8 +47,14 @@ class AnalysisSettings:
     seconds: float | None = None  # per turn; None: visits only
     parallel: int = 8  # turns searched at once (KataGo's numAnalysisThreads)
     batch: int = 8  # leaves per turn per round
-    max_visits: int = 20_000  # a tree past this stops growing (memory); larger asks get a warning
+    max_visits: int = 20_000  # per turn: larger asks get a warning (a query cannot hold a turn forever)
+    memory_budget: int | None = None  # bytes for all turns' trees at once; None: the search's default
     seed: int = 0
+
+    @property
+    def turn_memory_budget(self) -> int | None:
+        """Each of the ``parallel`` turns searched at once gets an equal share of the budget."""
+        return None if self.memory_budget is None else self.memory_budget // self.parallel
 
 
 class AnalysisEngine:
@@ -112,7 +118,7 @@ class AnalysisEngine:
         visits = query.visits or self.settings.visits
         if visits > self.settings.max_visits:
             query.warn(
-                f"maxVisits {visits} is above goagent's tree limit; searching up to "
+                f"maxVisits {visits} is above goagent's limit per turn; searching up to "
                 f"{self.settings.max_visits} visits",
                 "maxVisits",
             )
@@ -175,6 +181,7 @@ class AnalysisEngine:
                 job.query.seconds,
                 self.settings.seed,
                 self.settings.batch,
+                self.settings.turn_memory_budget,
             )
             self.active.append(job)
         running = [job for job in self.active if not job.finished]

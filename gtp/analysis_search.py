@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import replace
 
 import numpy as np
 
@@ -100,9 +101,13 @@ class TurnJob:
     def sort_key(self) -> tuple[int, int]:
         return (-self.priority, self.seq)
 
-    def start(self, evaluator, visits: int, seconds: float | None, seed: int, batch: int) -> None:
+    def start(
+        self, evaluator, visits: int, seconds: float | None, seed: int, batch: int, memory_budget: int | None
+    ) -> None:
         q = self.query
         config = SearchConfig(batch_size=batch, **q.search)
+        if memory_budget is not None:
+            config = replace(config, memory_budget=memory_budget)
         self.search = Search(self.state, evaluator, config, seed=seed)
         self.search.restrict(
             tuple(MoveRule(r.color, r.actions, r.until_depth, r.allow) for r in q.move_rules)

@@ -9,7 +9,8 @@ it (or loads right there) and raises ``GtpError`` if the model cannot load.
 
 Search limits come from ``gtp.options.EngineOptions``; active GTP time
 settings replace them with the player's time budget.  Analysis searches
-until stopped, up to ``MAX_ANALYSIS_VISITS`` (then the tree stops growing).
+until stopped; once the tree fills ``--memory-budget`` it stops growing but
+keeps refining what it has.
 ``genmove`` never passes in the first half of a game while it has another
 legal move.
 """
@@ -27,7 +28,7 @@ from goagent.game import GameState
 from goagent.mcts import Evaluation, MoveRule, PlayoutEvaluator, Search, SearchConfig, SearchResult
 from goagent.player import Decision, Player, PlayerConfig, TimeControl, black_winrate
 from goagent.scoring import playout_ownership
-from gtp.options import MAX_ANALYSIS_VISITS, EngineOptions
+from gtp.options import EngineOptions
 from gtp.protocol import GtpError
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,9 @@ def _limits(options: EngineOptions) -> dict:
 
 
 def player_config(options: EngineOptions) -> PlayerConfig:
-    return PlayerConfig(resign_threshold=options.resign_value, **_limits(options))
+    budget = {} if options.memory_budget is None else {"memory_budget": options.memory_budget}
+    search = SearchConfig(**budget)
+    return PlayerConfig(resign_threshold=options.resign_value, search=search, **_limits(options))
 
 
 class Brain:
@@ -140,14 +143,10 @@ class Brain:
         return _no_early_pass(state, decision)
 
     def analyze(self, state: GameState, callback, rules=()) -> SearchResult:
-        """Search ``state`` until ``callback(search)`` returns True or the tree (kept
-        from earlier searches of the position) has ``MAX_ANALYSIS_VISITS``; ``rules``
+        """Search ``state`` until ``callback(search)`` returns True (the tree is kept from
+        earlier searches of the position and bounded by the memory budget); ``rules``
         (GTP avoid/allow) restrict the moves searched."""
-
-        def step(search: Search) -> bool:
-            return search.root.visits >= MAX_ANALYSIS_VISITS or callback(search)
-
-        return self.ready().analyze(state, visits=MAX_ANALYSIS_VISITS, callback=step, rules=move_rules(rules))
+        return self.ready().analyze(state, callback=callback, rules=move_rules(rules))
 
     def evaluate(self, state: GameState) -> Evaluation:
         """The evaluator's raw output for one position (policy, value, ownership)."""

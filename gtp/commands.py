@@ -34,6 +34,29 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _bytes(text: str) -> int:
+    """A size in bytes: ``1500000000``, ``1.5G``, ``800M`` or ``64k`` (powers of 1000)."""
+    scale = {"k": 10**3, "m": 10**6, "g": 10**9}.get(text[-1:].lower(), 1)
+    try:
+        value = float(text[:-1] if scale > 1 else text) * scale
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size: give bytes such as 1.5G or 800M") from None
+    if value < 10**6:
+        raise argparse.ArgumentTypeError(f"{text} is too small for a search tree: give at least 1M")
+    return int(value)
+
+
+def _add_memory_argument(parser, who: str) -> None:
+    parser.add_argument(
+        "--memory-budget",
+        type=_bytes,
+        default=None,
+        metavar="BYTES",
+        help=f"memory for {who} (tree, evaluation cache, ownership sums), e.g. 1.5G or 800M. A full tree "
+        "stops growing but the search goes on refining it, so analysis runs until stopped. Default: 1.5G",
+    )
+
+
 def _positive_float(text: str) -> float:
     value = float(text)
     if not value > 0:
@@ -103,6 +126,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "`version` stays goagent's",
     )
     parser.add_argument("--seed", type=int, default=0, metavar="N", help="random seed. Default: 0")
+    _add_memory_argument(parser, "the search")
     add_precision_arguments(parser)
     parser.epilog = (
         "GTP time settings (time_settings, kgs-time_settings, time_left) replace\n"
@@ -128,6 +152,7 @@ def cmd_gtp(args) -> int:
         resign=args.resign,
         seed=args.seed,
         rules=args.rules,
+        memory_budget=args.memory_budget,
         ponder=args.ponder,
         lizzie=args.lizzie,
     )
@@ -154,7 +179,12 @@ def cmd_analysis(args) -> int:
     from gtp.analysis_engine import AnalysisSettings, run_stdio
 
     settings = AnalysisSettings(
-        visits=args.visits, seconds=args.seconds, parallel=args.parallel, batch=args.batch, seed=args.seed
+        visits=args.visits,
+        seconds=args.seconds,
+        parallel=args.parallel,
+        batch=args.batch,
+        seed=args.seed,
+        memory_budget=args.memory_budget,
     )
     options = EngineOptions(model=args.model, threads=args.threads, seed=args.seed)
     return run_stdio(settings, options)
@@ -201,6 +231,7 @@ def _register_analysis(subparsers) -> None:
         "--threads", type=_positive_int, default=None, metavar="T", help="CPU threads for the network (torch)"
     )
     parser.add_argument("--seed", type=int, default=0, metavar="N", help="random seed. Default: 0")
+    _add_memory_argument(parser, "all turns searched at once (shared equally)")
     parser.set_defaults(func=cmd_analysis)
 
 

@@ -8,7 +8,6 @@ from goagent.winrate import resign_value
 
 DEFAULT_VISITS = 800  # per move when neither --visits nor --seconds is given ...
 DEFAULT_SECONDS = 10.0  # ... and at most this long
-MAX_ANALYSIS_VISITS = 20_000  # analysis stops growing the tree here: ~50 kB a node mid-game
 
 
 @dataclass(frozen=True)
@@ -24,6 +23,7 @@ class EngineOptions:
     playouts: int = 2  # random playouts per leaf for the network-free evaluator
     lizzie: bool = False  # answer `name` as Lizzie 0.7 needs for its KataGo mode
     ponder: bool = False  # think on the opponent's time after genmove
+    memory_budget: int | None = None  # bytes for the search tree and cache; None: the search's default
     rules: str = "tromp-taylor"  # a goagent.rules name or JSON object (kata-set-rules may change it)
 
     def limits(self) -> tuple[int | None, float | None]:

@@ -474,15 +474,17 @@ class Search:
         callback: Callable[[Search], bool] | None = None,
         early_stop: bool = False,
     ) -> SearchResult:
-        """Search until the root has ``visits`` more visits or ``seconds`` pass.
+        """Search until the root has ``visits`` more visits or ``seconds`` pass (with
+        neither, until ``callback`` says stop: GUI analysis runs as long as the user
+        leaves it, in the memory budget).
 
         ``callback(search)``, if given, runs before each batch; returning True
         stops the search early (GTP streams analysis and stops on new input).
         ``early_stop`` also stops when the most visited move cannot be overtaken
         by the second in the visits left (time management).
         """
-        if visits is None and seconds is None:
-            raise ValueError("give a visit budget, a time budget, or both")
+        if visits is None and seconds is None and callback is None:
+            raise ValueError("give a visit budget, a time budget, a stopping callback, or some of them")
         start = time.perf_counter()
         deadline = start + seconds if seconds is not None else math.inf
         self._ensure_root()

@@ -248,14 +248,19 @@ def test_gogui_analyze_commands_and_displays():
     assert one(engine, "goagent-policy_heatmap purple").text == "invalid color"
 
 
-def test_analysis_stops_growing_at_the_cap_but_streams_on(monkeypatch):
-    import gtp.brain
-
-    monkeypatch.setattr(gtp.brain, "MAX_ANALYSIS_VISITS", 200)
-    engine = make_engine(analyze_seconds=0.3)
+def test_a_full_memory_budget_stops_the_tree_not_the_analysis():
+    engine = make_engine(analyze_seconds=0.3, memory_budget=200_000)
+    engine.brain.ready()  # the 0.3 s are for searching, not loading
     transcript(engine, "boardsize 9")
+    seen = []
     for _ in range(2):  # the second time the kept tree is already full
         start = time.monotonic()
         reply = one(engine, "lz-analyze b 100")
         assert time.monotonic() - start >= 0.3  # the response stayed open until the next line
-        assert len(info_lines(reply)) == 1 and engine.brain.player.search.root.visits == 200
+        search = engine.brain.player.search
+        used, budget = search.memory_use()
+        assert budget == 200_000 and used <= budget
+        seen.append((search.node_count, search.root.visits))
+        assert len(info_lines(reply)) >= 1
+    (nodes_1, visits_1), (nodes_2, visits_2) = seen
+    assert nodes_2 == nodes_1 and visits_2 > visits_1 > nodes_1  # full: visits grow, the tree does not
