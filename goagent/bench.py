@@ -10,7 +10,6 @@ checkout it also times the pure-Python reference board from
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 import statistics
 import time
@@ -18,6 +17,7 @@ from pathlib import Path
 
 from goagent.board import Board, new_rng, run_playouts
 from goagent.coords import BLACK
+from goagent.fileio import dumps
 
 
 def pin_to_one_core() -> str:
@@ -105,7 +105,7 @@ def main(args) -> int:
         result["reference"] = ref
         result["speedup"] = result["engine"]["playouts_per_s"] / ref["playouts_per_s"]
     if args.json:
-        print(json.dumps(result))
+        print(dumps(result))
         return 0
     eng = result["engine"]
     print(f"board {args.size}x{args.size}, one core ({note})")

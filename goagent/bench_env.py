@@ -19,7 +19,6 @@ Start reading at ``bench_env``.
 
 from __future__ import annotations
 
-import json
 import random
 import statistics
 import time
@@ -31,6 +30,7 @@ from goagent import features
 from goagent.board import _colors, _legal_mask, _play_action, position_set
 from goagent.env_game import EnvGame
 from goagent.features import _simple_planes
+from goagent.fileio import dumps
 from goagent.game import GameState
 from goagent.ladders import context_views, new_context
 
@@ -324,7 +324,7 @@ def bench_env(args, pin) -> int:
             result["breakdown"] = breakdown(args.size, args.seed)
     result["cpu"] = note
     if args.json:
-        print(json.dumps(result))
+        print(dumps(result))
     elif "num_envs" in result:
         _print_vector(result, baseline)
     else:

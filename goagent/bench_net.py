@@ -17,7 +17,6 @@ Start reading at ``benchmark``; ``add_arguments`` and ``main`` serve the CLI.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import time
 from collections.abc import Callable
@@ -30,6 +29,7 @@ import torch.nn.functional as F
 from goagent.checkpoint import load_checkpoint
 from goagent.config import model_preset
 from goagent.features import NUM_PLANES
+from goagent.fileio import dumps
 from goagent.network import PolicyValueNet, build_model, count_parameters
 
 INFERENCE_PATH = "eval + BatchNorm folded + channels_last + inference_mode"
@@ -286,5 +286,5 @@ def main(args: argparse.Namespace) -> int:
         seed=getattr(args, "seed", 0),
         precision=getattr(args, "precision", "fp32"),
     )
-    print(json.dumps(result) if args.json else format_table(result))
+    print(dumps(result) if args.json else format_table(result))
     return 0

@@ -17,10 +17,11 @@ overhead is the rest of the wall time (tree, leaves, planes, masking).
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from pathlib import Path
+
+from goagent.fileio import dumps
 
 KGS_DEFAULT = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "kgs-6d"
 MIDDLE_GAME = (80, 180)  # move numbers of the positions drawn from KGS records
@@ -200,7 +201,7 @@ def main_mcts(args) -> int:
         result = bench_memory(args.model, args.size, args.visits, args.batch, args.seed, args.playouts, state)
         result["position"] = "kgs middle game" if positions else "empty board"
         if args.json:
-            print(json.dumps(result))
+            print(dumps(result))
             return 0
         print(f"search memory {args.size}x{args.size}, {result['position']}, {result['visits']:,} visits")
         print(f"  nodes:           {result['nodes']:10,} ({result['expanded_nodes']:,} expanded)")
@@ -214,7 +215,7 @@ def main_mcts(args) -> int:
         args.model, args.size, args.visits, args.batch, args.moves, args.seed, args.playouts, positions
     )
     if args.json:
-        print(json.dumps(result))
+        print(dumps(result))
         return 0
     print(
         f"mcts {args.size}x{args.size}, model {args.model}, {args.visits} visits/move over "

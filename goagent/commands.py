@@ -7,8 +7,8 @@ when they run, so `goagent --help` stays fast and never loads torch.
 from __future__ import annotations
 
 import argparse
-import json
 
+from goagent.fileio import dumps
 from goagent.precision import add_arguments as add_precision_arguments
 from goagent.winrate import winrate_arg
 
@@ -70,7 +70,7 @@ def cmd_sl_train(args) -> int:
     cfg = replace(TrainConfig(), **{name: value for name, value in given.items() if value is not None})
     cfg = apply_overrides(cfg, args.set or [])
     last = train(cfg, args.data, args.out)
-    print(json.dumps(last))
+    print(dumps(last))
     return 0
 
 
@@ -89,7 +89,7 @@ def cmd_sl_eval(args) -> int:
         device=args.device,
     )
     if args.json:
-        print(json.dumps(result))
+        print(dumps(result))
     else:
         print(f"{result['games']} games, {result['positions']} positions, precision {result['precision']}")
         print(

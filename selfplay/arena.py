@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import math
 import multiprocessing
 import os
 import sys
@@ -32,6 +31,7 @@ import numpy as np
 from goagent import engine_game
 from goagent.coords import BLACK, EMPTY, gtp_to_action
 from goagent.engine_game import GameSetup
+from goagent.fileio import finite
 from goagent.game import GameState
 from goagent.sgf import record_from_state, write_sgf
 from selfplay.agents import Agents, PlayerSpec, load_network
@@ -109,7 +109,7 @@ class MatchResult:
                 "draws": sum(g.a_score == 0.5 for g in games),
                 "losses": sum(g.a_score == 0.0 for g in games),
             }
-        return strict_json(
+        return finite(
             {
                 "a": self.a,
                 "b": self.b,
@@ -128,19 +128,6 @@ class MatchResult:
                 "results": [asdict(g) for g in sorted(self.games, key=lambda g: g.index)],
             }
         )
-
-
-def strict_json(value):
-    """``value`` with every non-finite float replaced by None, so strict JSON readers
-    (jq, JavaScript) accept it: a clean sweep's Elo and its open interval end are
-    unbounded, written as null (``format_summary`` shows them as +inf/-inf)."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: strict_json(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [strict_json(v) for v in value]
-    return value
 
 
 # --- openings --------------------------------------------------------------------

@@ -6,9 +6,9 @@ Handlers import what they need when they run, so `goagent --help` stays fast.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 
+from goagent.fileio import dumps
 from goagent.precision import add_arguments as add_precision_arguments
 from goagent.winrate import resign_value, winrate_arg
 
@@ -63,9 +63,9 @@ def cmd_match(args) -> int:
     summary = match.summary()  # strict JSON: no Infinity/NaN (an unbounded Elo is null)
     if args.sgf_dir:
         with open(f"{args.sgf_dir}/match.json", "w") as handle:
-            json.dump(summary, handle, indent=1, allow_nan=False)
+            handle.write(dumps(summary, indent=1))
     if args.json:
-        print(json.dumps(summary, allow_nan=False))
+        print(dumps(summary))
         return 0
     print(format_summary(summary))
     return 0
@@ -109,7 +109,7 @@ def cmd_ratings(args) -> int:
         raise ValueError("no decided games found in " + ", ".join(args.games))
     ratings = bradley_terry(games, anchor=args.anchor)
     if args.json:
-        print(json.dumps([r.__dict__ for r in ratings]))
+        print(dumps([r.__dict__ for r in ratings]))
     else:
         print(ratings_table(ratings))
     if args.plot:
@@ -137,13 +137,13 @@ def cmd_selfplay(args) -> int:
     generation = args.generation or state["generation"]
     best = run.model(state["best"])
     if step == "generate":
-        print(json.dumps(loop.generate(run, cfg, generation, best, args.ray)))
+        print(dumps(loop.generate(run, cfg, generation, best, args.ray)))
     elif step == "train":
         previous = run.candidate(generation - 1)
         start = previous if generation > 1 and os.path.exists(previous) else best
-        print(json.dumps(loop.train(run, cfg, generation, start)))
+        print(dumps(loop.train(run, cfg, generation, start)))
     elif step == "gate":
-        print(json.dumps(loop.gate(run, cfg, generation, best)))
+        print(dumps(loop.gate(run, cfg, generation, best)))
     return 0
 
 

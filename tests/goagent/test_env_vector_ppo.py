@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gymnasium
-import numpy as np
 import pytest
 
 import goagent.env  # noqa: F401  (registers the ids)
