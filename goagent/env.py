@@ -142,7 +142,7 @@ def _new_state(size: int, komi: float, handicap: int, superko: bool, opts: dict)
             raise ValueError("the sgf option sets the board and handicap: do not pass size or handicap too")
         state = _state_from_sgf(opts["sgf"], opts.get("moves"), superko)
         if "komi" in opts:
-            state.komi = _check_komi(opts["komi"], state.size)
+            state.set_komi(_check_komi(opts["komi"], state.size))
         _check_komi(state.komi, state.size)
         return state
     if "moves" in opts:

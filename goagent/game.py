@@ -150,6 +150,13 @@ class GameState:
             raise TypeError(f"rules must be a Ruleset, not {type(rules).__name__}")
         self.rules = rules
 
+    def set_to_play(self, color: int) -> None:
+        """Make ``color`` the side to move (analysis of a position, a record whose first
+        move is White's); the position's hash history stays, so superko is unaffected."""
+        if color not in (BLACK, WHITE):
+            raise ValueError(f"the side to move must be BLACK ({BLACK}) or WHITE ({WHITE}), not {color!r}")
+        self.to_play = color
+
     def set_komi(self, komi: float) -> None:
         """Change komi (GTP ``komi``, SGF ``KM``); refuses nan, inf and absurd values."""
         komi = float(komi)

@@ -97,7 +97,7 @@ class GameRecord:
         except ValueError as err:
             raise SGFError(f"{self.source or 'record'}: bad setup stones: {err}") from None
         if self.moves:
-            state.to_play = self.moves[0].color
+            state.set_to_play(self.moves[0].color)
         for number, move in enumerate(self.moves[:moves], start=1):
             try:
                 state.play(move.action, move.color)

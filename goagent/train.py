@@ -390,7 +390,7 @@ def evaluate_games(
             state = record.to_state(0)
             winner = record.winner
             for move in record.moves:
-                state.to_play = move.color
+                state.set_to_play(move.color)
                 z = float("nan") if winner is None else (1.0 if winner == move.color else -1.0)
                 pending.append((features.encode(state), move.action, z))
                 state.play(move.action, move.color)

@@ -243,7 +243,7 @@ class Engine(RulesCommands, PlayCommands, AnalyzeCommands, ParamCommands):
             raise GtpError(SYNTAX_ERROR)
         self.komi = komi
         if self._state is not None:
-            self._state.komi = komi
+            self._state.set_komi(komi)
         return ""
 
     @registry.command("play")

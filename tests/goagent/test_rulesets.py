@@ -209,3 +209,19 @@ def test_set_komi_refuses_nonsense():
     assert state.komi == 6.5
     with pytest.raises(ValueError):
         state.set_komi(float("nan"))
+
+
+def test_set_to_play_and_set_komi_guard_their_fields():
+    from goagent.coords import BLACK, WHITE
+    from goagent.game import GameState
+
+    state = GameState(9, 7.5)
+    state.set_to_play(WHITE)
+    assert state.to_play == WHITE
+    with pytest.raises(ValueError, match="side to move"):
+        state.set_to_play(3)
+    state.set_komi(6.5)
+    assert state.komi == 6.5
+    with pytest.raises(ValueError, match="komi"):
+        state.set_komi(float("nan"))
+    assert state.to_play == WHITE and state.komi == 6.5 and BLACK != WHITE
