@@ -15,10 +15,10 @@ import time
 
 from goagent.coords import BLACK, action_to_gtp, color_name, gtp_to_action, opponent, parse_color
 from goagent.game import GameState, IllegalMoveError
-from goagent.player import Player, PlayerConfig, black_winrate
+from goagent.player import Player, PlayerConfig
 from goagent.sgf import record_from_state, write_sgf
 from goagent.textboard import format_board, format_status
-from goagent.winrate import resign_value
+from goagent.winrate import black_winrate, resign_value
 
 HELP = (
     "Type a move like D4 or pass, or: undo, resign, hint, save FILE.sgf, help, quit.\n"

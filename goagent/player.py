@@ -29,6 +29,7 @@ import numpy as np
 from goagent.coords import BLACK, WHITE
 from goagent.game import GameState
 from goagent.mcts import Evaluator, MoveRule, Search, SearchConfig, SearchResult
+from goagent.winrate import winrate
 
 
 @dataclass(frozen=True)
@@ -55,13 +56,7 @@ class Decision:
     @property
     def winrate(self) -> float:
         """Probability of winning for the side to move, in [0, 1]."""
-        return (self.value + 1.0) / 2.0
-
-
-def black_winrate(value: float, to_play: int) -> float:
-    """Black's win probability from a side-to-move value (what people see)."""
-    p = (value + 1.0) / 2.0
-    return p if to_play == BLACK else 1.0 - p
+        return winrate(self.value)
 
 
 class TimeControl:

@@ -27,9 +27,9 @@ from sgfmill import sgf
 from goagent.coords import BLACK, MAX_SIZE, MIN_SIZE, WHITE, action_to_gtp, action_to_sgfmill
 from goagent.game import format_result
 from goagent.mcts import Evaluator, Search, SearchConfig, SearchResult
-from goagent.player import black_winrate
 from goagent.review_args import DEFAULT_THRESHOLD, DEFAULT_VISITS, RANKINGS
 from goagent.sgf import GameRecord, read_sgf
+from goagent.winrate import black_winrate
 
 log = logging.getLogger(__name__)
 

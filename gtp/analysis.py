@@ -26,6 +26,7 @@ import math
 from dataclasses import dataclass
 
 from goagent.coords import action_to_gtp, gtp_to_action, parse_color
+from goagent.winrate import winrate
 from gtp.protocol import SYNTAX_ERROR, GtpError
 
 # GoGui: type/label/command; %m is replaced by the colour to move.
@@ -140,11 +141,6 @@ def parse_request(args: list[str], size: int) -> AnalyzeRequest:
     return request
 
 
-def _winrate(value: float) -> float:
-    """A value in [-1, 1] as a win probability in [0, 1]."""
-    return min(1.0, max(0.0, (value + 1.0) / 2.0))
-
-
 def candidates(result, request: AnalyzeRequest, size: int) -> list:
     """Root moves to report: the visited ones best first, padded to ``min_moves``
     with unvisited ones by prior, cut to ``max_moves``.  Empty when nothing but
@@ -172,9 +168,9 @@ def lz_line(result, request: AnalyzeRequest, size: int) -> str | None:
     for order, child in enumerate(candidates(result, request, size)):
         segments.append(
             f"info move {action_to_gtp(child.action, size)} visits {child.visits}"
-            f" winrate {round(10000 * _winrate(child.value))}"
+            f" winrate {round(10000 * winrate(child.value))}"
             f" prior {round(10000 * min(1.0, max(0.0, child.prior)))}"
-            f" lcb {round(10000 * _winrate(child.lcb))} order {order} pv {_pv(child, size)}"
+            f" lcb {round(10000 * winrate(child.lcb))} order {order} pv {_pv(child, size)}"
         )
     return " ".join(segments) or None
 
@@ -229,7 +225,7 @@ def kata_line(result, request: AnalyzeRequest, size: int, ownership=None, search
             f"info move {action_to_gtp(child.action, size)}",
             f"visits {child.visits}",
             f"utility {child.value:.6f}",
-            f"winrate {_winrate(child.value):.6f}",
+            f"winrate {winrate(child.value):.6f}",
         ]
         score = child.score if child.score is not None else result.score
         if score is not None:
@@ -240,7 +236,7 @@ def kata_line(result, request: AnalyzeRequest, size: int, ownership=None, search
                 fields.append(f"scoreStdev {stdev:.3f}")
         fields += [
             f"prior {min(1.0, max(0.0, child.prior)):.6f}",
-            f"lcb {_winrate(child.lcb):.6f}",
+            f"lcb {winrate(child.lcb):.6f}",
             f"utilityLcb {max(-1.0, child.lcb):.6f}",
             f"order {order}",
             f"pv {_pv(child, size)}",
@@ -272,7 +268,7 @@ def _root_info(result, ownership) -> str:
     fields = [
         f"rootInfo visits {result.visits}",
         f"utility {result.value:.6f}",
-        f"winrate {_winrate(result.value):.6f}",
+        f"winrate {winrate(result.value):.6f}",
     ]
     score = getattr(result, "score_mean", None)
     score = result.score if score is None else score

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from goagent.coords import BLACK, action_to_gtp
+from goagent.winrate import winrate
 from gtp.analysis import score_stdev
 
 
@@ -79,7 +80,7 @@ def _rounded(values, sign: float) -> list[float]:
 
 
 def _winrate(value: float, flip: bool) -> float:
-    p = min(1.0, max(0.0, (value + 1.0) / 2.0))
+    p = winrate(value)
     return 1.0 - p if flip else p
 
 

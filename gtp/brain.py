@@ -26,8 +26,9 @@ import numpy as np
 from goagent.coords import BLACK, WHITE
 from goagent.game import GameState
 from goagent.mcts import Evaluation, MoveRule, PlayoutEvaluator, Search, SearchConfig, SearchResult
-from goagent.player import Decision, Player, PlayerConfig, TimeControl, black_winrate
+from goagent.player import Decision, Player, PlayerConfig, TimeControl
 from goagent.scoring import playout_ownership
+from goagent.winrate import black_winrate
 from gtp.options import EngineOptions
 from gtp.protocol import GtpError
 

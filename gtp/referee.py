@@ -28,9 +28,9 @@ from dataclasses import dataclass, field
 from goagent.engine_game import GameError, GameSetup, GtpAgent
 from goagent.engine_game import play_game as run_game
 from goagent.game import GameState
+from goagent.gtp_client import GtpFailure, GtpProcess
 from goagent.sgf import record_from_state
 from goagent.sgf import write_sgf as serialise
-from gtp.client import GtpFailure, GtpProcess
 
 
 @dataclass

@@ -36,6 +36,7 @@ from goagent.game import GameState
 from goagent.mcts import Search, SearchConfig
 from goagent.search.driver import step_many
 from goagent.sgf import record_from_state, write_sgf
+from goagent.winrate import black_winrate
 from selfplay.config import SelfPlayConfig
 
 EXAMPLE_FORMAT_VERSION = 1
@@ -120,9 +121,8 @@ def _finish_move(game: _Game, cfg: SelfPlayConfig) -> bool:
         return True
     action = _choose(game, cfg)
     mover = game.state.to_play
-    win = (result.value + 1) / 2
     game.state.play(action)
-    game.winrates.append(win if mover == BLACK else 1 - win)
+    game.winrates.append(black_winrate(result.value, mover))
     max_moves = cfg.max_moves or 2 * cfg.board_size**2
     if game.state.is_over or game.state.move_number >= max_moves:
         return True

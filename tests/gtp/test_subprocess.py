@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from gtp.client import GtpProcess
+from goagent.gtp_client import GtpProcess
 
 
 def goagent_command() -> list[str]:
