@@ -11,7 +11,7 @@ import os
 import pytest
 from test_subprocess import goagent_command
 
-from gtp.client import GtpProcess
+from goagent.gtp_client import GtpProcess
 from gtp.referee import play_game
 
 GNUGO = "/usr/games/gnugo"

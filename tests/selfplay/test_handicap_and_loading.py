@@ -227,7 +227,7 @@ def test_handicap_match_against_gnugo(tmp_path):
 
 @needs_gnugo
 def test_gnugo_places_free_handicap_in_the_referee(tmp_path):
-    from gtp.client import GtpProcess
+    from goagent.gtp_client import GtpProcess
     from gtp.referee import play_game as referee_game
 
     black = GtpProcess([GNUGO, "--mode", "gtp", "--level", "1"])
