@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import json
+import logging
 import math
 import re
 import sys
@@ -113,15 +114,44 @@ def model_preset(name: str, in_channels: int) -> ModelConfig:
     )
 
 
+# --------------------------------------------------------------------------- search
+
+DEFAULT_MEMORY_BUDGET = 1_500_000_000  # bytes: gtp and analysis; self-play sets less per game
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """Knobs of the search (``goagent.search.driver.Search``); self-play nests one in
+    ``SelfPlayConfig.search``, the player in ``PlayerConfig.search``."""
+
+    c_puct: float = 1.5
+    fpu_reduction: float = 0.25  # unvisited children start at parent Q minus this * sqrt(visited prior)
+    root_fpu_reduction: float = 0.0
+    batch_size: int = 8
+    virtual_loss: float = 1.0
+    dirichlet_alpha: float = 0.03 * 361  # total concentration; per move alpha = this / legal moves
+    noise_fraction: float = 0.0  # 0.25 in self-play
+    cache_size: int = 16_384  # evaluation cache entries (a power of two is used), within the budget
+    memory_budget: int = DEFAULT_MEMORY_BUDGET  # bytes for the tree, the cache and the sums
+
+    def __post_init__(self) -> None:
+        for name in ("batch_size", "cache_size", "memory_budget"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"search.{name} must be >= 1, got {getattr(self, name)}")
+        if not 0.0 <= self.noise_fraction <= 1.0:
+            raise ConfigError(f"search.noise_fraction must be in [0, 1], got {self.noise_fraction}")
+        if self.dirichlet_alpha <= 0:
+            raise ConfigError(f"search.dirichlet_alpha must be > 0, got {self.dirichlet_alpha}")
+
+
 # --------------------------------------------------------------------------- train
 
 
 @dataclass(frozen=True)
-class TrainConfig:
-    """Supervised (and self-play) training of the network (``goagent.train``)."""
+class LearnConfig:
+    """Training steps on examples: what the self-play learner honours, and what the
+    supervised trainer (``TrainConfig``) shares with it."""
 
-    model: str = "b6c96"  # preset for a new network (ignored when resuming or with init)
-    init: str = ""  # start from this checkpoint's weights instead of random ones
     steps: int = 100_000
     batch: int = 256
     optimizer: str = "sgd"  # sgd (Nesterov momentum 0.9) or adamw
@@ -137,6 +167,40 @@ class TrainConfig:
     # (Replaces the old ``mixed_precision``: true -> auto, false -> fp32, converted on load.)
     precision: str = "auto"
     device: str = "auto"
+
+    def __post_init__(self) -> None:
+        if self.optimizer not in ("sgd", "adamw"):
+            raise ConfigError(f"train.optimizer must be sgd or adamw, got {self.optimizer!r}")
+        if self.precision not in ("auto", "fp32", "bf16"):
+            raise ConfigError(f"train.precision must be auto, fp32 or bf16, got {self.precision!r}")
+        for name in ("steps", "batch"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"train.{name} must be >= 1, got {getattr(self, name)}")
+
+    @classmethod
+    def upgrade(cls, data: dict[str, Any], where: str) -> dict[str, Any]:
+        """Older layouts: ``mixed_precision`` as ``precision``; fields of ``TrainConfig``
+        that a self-play run's ``[train]`` table carried but never used are dropped."""
+        data = _upgrade_mixed_precision(data, where)
+        names = {f.name for f in dataclasses.fields(cls)}
+        unused = [key for key in data if key in _TRAIN_ONLY and key not in names]
+        if unused:
+            logging.getLogger(__name__).warning(
+                "%s: %s never applied to self-play training: dropped (delete them from the file)",
+                where,
+                ", ".join(unused),
+            )
+            data = {k: v for k, v in data.items() if k not in unused}
+        return data
+
+
+@dataclass(frozen=True)
+class TrainConfig(LearnConfig):
+    """Supervised training of the network (``goagent.train``): the training steps, and
+    the run around them (data workers, validation, checkpoints, a time limit)."""
+
+    model: str = "b6c96"  # preset for a new network (ignored when resuming or with init)
+    init: str = ""  # start from this checkpoint's weights instead of random ones
     threads: int = 0  # torch CPU threads; 0 = torch's default (all cores)
     workers: int = -1  # processes building batches; 0 = this process; -1 = auto (0 on CPU, cores - 1 on GPU)
     max_minutes: float = 0.0  # stop with a checkpoint after this long (0 = run to ``steps``); rerun to go on
@@ -147,13 +211,30 @@ class TrainConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if self.optimizer not in ("sgd", "adamw"):
-            raise ConfigError(f"train.optimizer must be sgd or adamw, got {self.optimizer!r}")
-        if self.precision not in ("auto", "fp32", "bf16"):
-            raise ConfigError(f"train.precision must be auto, fp32 or bf16, got {self.precision!r}")
-        for name in ("steps", "batch", "log_every", "eval_every", "checkpoint_every"):
+        super().__post_init__()
+        for name in ("log_every", "eval_every", "checkpoint_every"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"train.{name} must be >= 1, got {getattr(self, name)}")
+
+
+_TRAIN_ONLY = ("model", "init", "threads", "workers", "max_minutes", "log_every", "eval_every",
+               "val_positions", "checkpoint_every", "seed")  # fmt: skip
+
+
+def _upgrade_mixed_precision(data: dict[str, Any], where: str) -> dict[str, Any]:
+    """An old TrainConfig's ``mixed_precision`` (bf16 autocast on CUDA) as ``precision``."""
+    if "mixed_precision" not in data:
+        return data
+    data = dict(data)
+    old = data.pop("mixed_precision")
+    data.setdefault("precision", "auto" if old else "fp32")
+    logging.getLogger(__name__).warning(
+        "%s.mixed_precision = %s is now precision = %r (converted; write that instead)",
+        where,
+        str(old).lower(),
+        data["precision"],
+    )
+    return data
 
 
 # ------------------------------------------------------------- dict <-> dataclass
@@ -176,43 +257,43 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def from_dict(cls: type[T], data: dict[str, Any], *, where: str = "") -> T:
-    """Build dataclass ``cls`` from a (TOML) dict; missing keys keep their defaults."""
+def from_dict(cls: type[T], data: dict[str, Any], *, where: str = "", base: Any = None) -> T:
+    """Build dataclass ``cls`` from a (TOML) dict; missing keys keep their defaults.
+
+    The defaults are ``base``'s values when given.  A nested table starts from its
+    parent's default for that field, so ``[selfplay.search]`` with one key keeps
+    self-play's other search settings, not a bare ``SearchConfig()``'s."""
     if not isinstance(data, dict):
         raise ConfigError(f"{where or 'config'}: expected a table, got {type(data).__name__}")
     hints = typing.get_type_hints(cls)
     names = [f.name for f in dataclasses.fields(cls)]
-    if "mixed_precision" in data and "precision" in names and "mixed_precision" not in names:
-        data = _upgrade_mixed_precision(data, where)
+    upgrade = getattr(cls, "upgrade", None)  # a section's own conversion of an older layout
+    if upgrade is not None:
+        data = upgrade(data, where or cls.__name__)
+    if base is None:
+        base = _default_instance(cls)
     kwargs = {}
     for key, value in data.items():
         path = f"{where}.{key}" if where else key
         if key not in names:
             raise ConfigError(_unknown_key_message(path, key, names))
-        kwargs[key] = _convert(value, hints[key], path)
+        if dataclasses.is_dataclass(hints[key]) and isinstance(value, dict):
+            kwargs[key] = from_dict(hints[key], value, where=path, base=getattr(base, key, None))
+        else:
+            kwargs[key] = _convert(value, hints[key], path)
     try:
-        return cls(**kwargs)
+        return dataclasses.replace(base, **kwargs) if base is not None else cls(**kwargs)
     except ConfigError:
         raise
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{where or 'config'}: {exc}") from exc
 
 
-def _upgrade_mixed_precision(data: dict[str, Any], where: str) -> dict[str, Any]:
-    """An old TrainConfig's ``mixed_precision`` (bf16 autocast on CUDA) as ``precision``."""
-    import logging
-
-    data = dict(data)
-    old = data.pop("mixed_precision")
-    new = "auto" if old else "fp32"
-    data.setdefault("precision", new)
-    logging.getLogger(__name__).warning(
-        "%s: mixed_precision = %s is now precision = %r (converted; write that instead)",
-        f"{where}.mixed_precision" if where else "mixed_precision",
-        str(old).lower(),
-        data["precision"],
-    )
-    return data
+def _default_instance(cls: type[T]) -> T | None:
+    try:
+        return cls()
+    except (TypeError, ConfigError):  # a field without a default, or defaults that do not validate
+        return None
 
 
 def _unknown_key_message(path: str, key: str, names: list[str]) -> str:

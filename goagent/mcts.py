@@ -31,13 +31,8 @@ This module stays (rather than every importer moving to ``goagent.search``)
 so that code written against it keeps working while the search changes below.
 """
 
-from goagent.search.driver import (
-    DEFAULT_MEMORY_BUDGET,
-    MoveRule,
-    Search,
-    SearchConfig,
-    restrict_legal,
-)
+from goagent.config import DEFAULT_MEMORY_BUDGET, SearchConfig
+from goagent.search.driver import MoveRule, Search, restrict_legal
 from goagent.search.evaluation import Evaluation, Evaluator, PlayoutEvaluator, terminal_value
 from goagent.search.report import ChildInfo, NodeView, SearchResult
 

@@ -4,9 +4,25 @@
 the position, under a visit budget or a time budget from ``TimeControl``, and
 picks the move: by visits (or by lower confidence bound), or sampled with a
 temperature early in the game for variety.  It resigns when the root value
-has stayed below ``resign_threshold`` for ``resign_consecutive`` of its moves,
-never before ``resign_after_fraction`` of the board's points have been
-played, and never as White early in a handicap game.
+has stayed below ``resign_threshold`` for ``resign_consecutive`` of that
+colour's moves, never before ``resign_after_fraction`` of the board's points
+have been played, and never as White early in a handicap game.
+
+Every caller that plays moves goes through it: GTP, ``goagent play``,
+matches, gates and self-play.  What differs between them are settings, not
+code.  Self-play's exploration is ``PlayerConfig``: root noise
+(``search.noise_fraction``), the temperature schedule, and playout cap
+randomization (``fast_visits`` / ``full_search_fraction``, KataGo).  Move
+policies of one call go in as ``MoveFlags`` (Leela Zero's ``passflag``):
+no pass while another move is legal (``kgs-genmove_cleanup`` with dead stones
+left, the first ``no_pass_before`` of a game), no resignation (cleanup,
+self-play games played out to measure false resignations).  A ``Decision`` is
+final: nobody patches it afterwards.
+
+Self-play steps many players' searches in one network batch, so a move can
+also be made in three steps: ``start_move`` (the search, its noise and visit
+target), stepping ``player.search`` elsewhere (``goagent.search.step_many``)
+until ``move_visits``, and ``finish_move``.
 
 ``TimeControl`` follows GTP: absolute main time, then byo-yomi (Japanese
 periods, or Canadian: so many stones in so much time).  It spends more in
@@ -22,7 +38,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -43,15 +59,33 @@ class PlayerConfig:
     temperature_moves: int = 0  # sample with `temperature` for this many opening moves
     select_by: str = "visits"  # or "lcb"
     early_stop: bool = True  # stop a move's search once the best move cannot be overtaken
+    no_pass_before: float = 0.0  # of n*n moves played: no pass before, while another move is legal
+    # Playout cap randomization: a move gets the full ``visits`` (with the search's root
+    # noise) with probability ``full_search_fraction``, else ``fast_visits`` without noise.
+    fast_visits: int | None = None
+    full_search_fraction: float = 1.0
     search: SearchConfig = field(default_factory=SearchConfig)
 
 
-@dataclass
+@dataclass(frozen=True)
+class MoveFlags:
+    """Policies for one move, passed into the decision (Leela Zero's ``passflag``)."""
+
+    no_pass: bool = False  # pass only when no other move is legal
+    no_resign: bool = False  # play on even when the resign rule says resign
+
+
+NO_FLAGS = MoveFlags()
+
+
+@dataclass(frozen=True)
 class Decision:
     action: int
     resign: bool
     value: float  # root value for the side to move, [-1, 1]
     search: SearchResult
+    resign_wanted: bool = False  # the resign rule said resign (whether or not it was allowed)
+    full: bool = True  # a full search (playout cap randomization), not a fast one
 
     @property
     def winrate(self) -> float:
@@ -128,13 +162,15 @@ class Player:
         self.rng = np.random.default_rng(seed)
         self.seed = seed
         self.search: Search | None = None
-        self.low_values = 0
+        self.low_values = {BLACK: 0, WHITE: 0}  # resign streak per colour
         self.last_value: float | None = None
         self.time_control = TimeControl()
+        self.move_visits: int | None = None  # the visit target of the move being searched
+        self.full = True  # whether that move gets a full search
 
     def new_game(self) -> None:
         self.search = None
-        self.low_values = 0
+        self.low_values = {BLACK: 0, WHITE: 0}
         self.last_value = None
 
     def _search_for(self, state: GameState, rules: tuple[MoveRule, ...] = ()) -> Search:
@@ -159,58 +195,85 @@ class Player:
         ``rules`` restrict the moves searched (GTP avoid/allow)."""
         return self._search_for(state, rules).run(visits=visits, seconds=seconds, callback=callback)
 
+    def start_move(self, state: GameState, rules: tuple[MoveRule, ...] = ()) -> Search:
+        """Set up the search of ``state``'s next move: tree reuse, the full-or-fast draw
+        (playout cap randomization) and root noise for a full search; ``move_visits`` is
+        its visit target (None: time only)."""
+        cfg = self.config
+        self.full = cfg.fast_visits is None or bool(self.rng.random() < cfg.full_search_fraction)
+        search = self._search_for(state, rules)
+        search.config = cfg.search if self.full else replace(cfg.search, noise_fraction=0.0)
+        search.noise_root()  # a reused root is already expanded: noise it now (once)
+        self.move_visits = cfg.visits if self.full else cfg.fast_visits
+        return search
+
     def decide(
         self,
         state: GameState,
         callback: Callable[[Search], bool] | None = None,
         rules: tuple[MoveRule, ...] = (),
+        flags: MoveFlags = NO_FLAGS,
     ) -> Decision:
         """Search the position and choose a move (or resignation) for ``state.to_play``.
 
         ``callback`` is passed to ``Search.run`` (progress output, early stop);
-        ``rules`` restrict the moves searched and so the move chosen."""
+        ``rules`` restrict the moves searched and so the move chosen; ``flags`` say
+        whether this move may pass or resign."""
         cfg = self.config
-        seconds = cfg.seconds
-        visits = cfg.visits
+        search = self.start_move(state, rules)
+        seconds, visits = cfg.seconds, self.move_visits
         if self.time_control.active:
             seconds = self.time_control.budget(state, self.last_value)
             visits = None
         if visits is None and seconds is None:
             visits = 400
-        search = self._search_for(state, rules)
         sampling = cfg.temperature > 0 and state.move_number < cfg.temperature_moves
-        early = (
-            cfg.early_stop and not sampling and cfg.select_by == "visits"
-        )  # the stop keeps the most visited
-        result = search.run(visits=visits, seconds=seconds, callback=callback, early_stop=early)
-        action = self._choose(state, search, result)
-        value = result.value
-        self.last_value = value
-        return Decision(action, self._should_resign(state, value), value, result)
+        # The early stop keeps the most visited move: not when sampling, selecting by
+        # LCB, or when that move may be a pass that the flags rule out.
+        by_visits = cfg.select_by == "visits" and not self._no_pass(state, flags)
+        early = cfg.early_stop and not sampling and by_visits
+        search.run(visits=visits, seconds=seconds, callback=callback, early_stop=early)
+        return self.finish_move(state, flags)
 
-    def _choose(self, state: GameState, search: Search, result: SearchResult) -> int:
+    def finish_move(self, state: GameState, flags: MoveFlags = NO_FLAGS) -> Decision:
+        """The decision once ``self.search`` has searched ``state`` (after ``start_move``)."""
+        result = self.search.result()
+        action = self._choose(state, self.search, result, self._no_pass(state, flags))
+        self.last_value = result.value
+        wanted = self._resign_rule(state, result.value)
+        resign = wanted and not flags.no_resign
+        return Decision(action, resign, result.value, result, resign_wanted=wanted, full=self.full)
+
+    def _no_pass(self, state: GameState, flags: MoveFlags) -> bool:
+        n2 = state.size * state.size
+        return flags.no_pass or state.move_number < self.config.no_pass_before * n2
+
+    def _choose(self, state: GameState, search: Search, result: SearchResult, no_pass: bool) -> int:
         cfg = self.config
-        if not result.children:
-            return state.size * state.size  # no legal move but pass
+        pass_action = state.size * state.size
+        children = [c for c in result.children if not (no_pass and c.action == pass_action)]
+        if not children:
+            return pass_action  # no legal move but pass
         if cfg.temperature > 0 and state.move_number < cfg.temperature_moves:
             dist = search.visit_distribution().astype(np.float64) ** (1.0 / cfg.temperature)
+            if no_pass:
+                dist[pass_action] = 0.0
             if dist.sum() > 0:
                 return int(self.rng.choice(len(dist), p=dist / dist.sum()))
         if cfg.select_by == "lcb":
-            most = result.children[0].visits
-            eligible = [c for c in result.children if c.visits >= 0.1 * most]
+            most = children[0].visits
+            eligible = [c for c in children if c.visits >= 0.1 * most]
             return max(eligible, key=lambda c: c.lcb).action
-        return result.best.action
+        return children[0].action
 
-    def _should_resign(self, state: GameState, value: float) -> bool:
+    def _resign_rule(self, state: GameState, value: float) -> bool:
+        """Whether the resign rule says resign (this updates the side to move's streak)."""
         cfg = self.config
-        if value < cfg.resign_threshold:
-            self.low_values += 1
-        else:
-            self.low_values = 0
+        color = state.to_play
+        self.low_values[color] = self.low_values[color] + 1 if value < cfg.resign_threshold else 0
         n2 = state.size * state.size
         if state.move_number < cfg.resign_after_fraction * n2:
             return False
-        if state.handicap and state.to_play == WHITE and state.move_number < n2 // 2:
+        if state.handicap and color == WHITE and state.move_number < n2 // 2:
             return False  # White starts behind in handicap games: that is not lost
-        return cfg.resign_threshold > -1 and self.low_values >= cfg.resign_consecutive
+        return cfg.resign_threshold > -1 and self.low_values[color] >= cfg.resign_consecutive

@@ -31,7 +31,7 @@ import torch.nn.functional as F
 
 from goagent import features
 from goagent.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from goagent.config import TrainConfig, dump_toml, model_preset, to_dict
+from goagent.config import LearnConfig, TrainConfig, dump_toml, model_preset, to_dict
 from goagent.data import PositionTable, is_validation
 from goagent.fileio import append_jsonl
 from goagent.network import NetOutput, build_model
@@ -47,7 +47,7 @@ def pick_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def learning_rate(cfg: TrainConfig, step: int) -> float:
+def learning_rate(cfg: LearnConfig, step: int) -> float:
     """Linear warm-up, then cosine decay to 1% of the peak at ``cfg.steps``."""
     if step < cfg.warmup_steps:
         return cfg.lr * (step + 1) / cfg.warmup_steps
@@ -55,7 +55,7 @@ def learning_rate(cfg: TrainConfig, step: int) -> float:
     return cfg.lr * (0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
-def make_optimizer(cfg: TrainConfig, model: torch.nn.Module) -> torch.optim.Optimizer:
+def make_optimizer(cfg: LearnConfig, model: torch.nn.Module) -> torch.optim.Optimizer:
     # No weight decay on BatchNorm parameters and biases (they are not weights).
     decay = [p for p in model.parameters() if p.ndim > 1]
     no_decay = [p for p in model.parameters() if p.ndim <= 1]
@@ -67,7 +67,7 @@ def make_optimizer(cfg: TrainConfig, model: torch.nn.Module) -> torch.optim.Opti
     raise ValueError(f"unknown optimizer {cfg.optimizer!r}: use sgd or adamw")
 
 
-def losses(out: NetOutput, batch: dict[str, torch.Tensor], cfg: TrainConfig) -> dict[str, torch.Tensor]:
+def losses(out: NetOutput, batch: dict[str, torch.Tensor], cfg: LearnConfig) -> dict[str, torch.Tensor]:
     """Each loss term (means over the batch) and their weighted ``total``.
 
     ``batch["policy"]`` is either the move played (int64 ``(B,)``, supervised) or a
@@ -139,7 +139,7 @@ def validate(model, table: PositionTable, cfg: TrainConfig, device: torch.device
     return {f"val_{k}": v / count for k, v in sums.items()}
 
 
-def _autocast(device: torch.device, cfg: TrainConfig):
+def _autocast(device: torch.device, cfg: LearnConfig):
     """bf16 autocast where ``cfg.precision`` asks for it (``auto``: CUDA, or a CPU with bf16 hardware)."""
     from goagent.precision import autocast_dtype
 
@@ -147,7 +147,7 @@ def _autocast(device: torch.device, cfg: TrainConfig):
     return torch.autocast(device.type, dtype=dtype or torch.bfloat16, enabled=dtype is not None)
 
 
-def train_step(model, optimizer, batch: dict, cfg: TrainConfig, step: int, device: torch.device) -> dict:
+def train_step(model, optimizer, batch: dict, cfg: LearnConfig, step: int, device: torch.device) -> dict:
     """One optimizer step on ``batch`` at the learning rate of ``step``; returns the loss
     terms and the gradient norm (before clipping) as floats."""
     for group in optimizer.param_groups:

@@ -12,7 +12,7 @@ settings replace them with the player's time budget.  Analysis searches
 until stopped; once the tree fills ``--memory-budget`` it stops growing but
 keeps refining what it has.
 ``genmove`` never passes in the first half of a game while it has another
-legal move.
+legal move (``PlayerConfig.no_pass_before``).
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ from dataclasses import replace
 
 import numpy as np
 
-from goagent.coords import BLACK, WHITE
+from goagent.coords import BLACK
 from goagent.game import GameState
 from goagent.mcts import Evaluation, MoveRule, PlayoutEvaluator, Search, SearchConfig, SearchResult
-from goagent.player import Decision, Player, PlayerConfig, TimeControl
+from goagent.player import NO_FLAGS, Decision, MoveFlags, Player, PlayerConfig, TimeControl
 from goagent.scoring import playout_ownership
 from goagent.winrate import black_winrate
 from gtp.options import EngineOptions
@@ -36,7 +36,10 @@ log = logging.getLogger(__name__)
 __all__ = ["Brain", "EngineOptions", "TimeControl", "black_winrate"]
 
 OWNERSHIP_PLAYOUTS = 128
-NO_PASS_BEFORE = 0.5  # of the board's points played
+# No pass before half the board's points are played, while another move is legal:
+# a pass there (e.g. answering a GUI user's pass to win on the Tromp-Taylor count
+# of an unfinished board) is never what the user wants.
+NO_PASS_BEFORE = 0.5
 
 
 def _limits(options: EngineOptions) -> dict:
@@ -47,7 +50,8 @@ def _limits(options: EngineOptions) -> dict:
 def player_config(options: EngineOptions) -> PlayerConfig:
     budget = {} if options.memory_budget is None else {"memory_budget": options.memory_budget}
     search = SearchConfig(**budget)
-    return PlayerConfig(resign_threshold=options.resign_value, search=search, **_limits(options))
+    rules = {"resign_threshold": options.resign_value, "no_pass_before": NO_PASS_BEFORE}
+    return PlayerConfig(search=search, **rules, **_limits(options))
 
 
 class Brain:
@@ -61,7 +65,6 @@ class Brain:
         self._error: str | None = None
         self._lock = threading.Lock()
         self._loaded = threading.Event()  # set once loading has succeeded or failed
-        self._low_values = {BLACK: 0, WHITE: 0}  # resign streak per colour
 
     # -- loading ---------------------------------------------------------------
 
@@ -113,7 +116,6 @@ class Brain:
     def new_game(self) -> None:
         if self.player is not None:
             self.player.new_game()
-        self._low_values = {BLACK: 0, WHITE: 0}
 
     def set_options(self, options: EngineOptions) -> None:
         """New limits (``kata-set-param``): the player searches with them from the next move."""
@@ -133,15 +135,11 @@ class Brain:
 
     # -- thinking --------------------------------------------------------------
 
-    def genmove(self, state: GameState, callback=None, rules=()) -> Decision:
+    def genmove(self, state: GameState, callback=None, rules=(), flags: MoveFlags = NO_FLAGS) -> Decision:
         """A decision for ``state.to_play``; ``callback(search)`` runs before each batch;
-        ``rules`` (GTP avoid/allow) restrict the moves searched."""
-        player = self.ready()
-        color = state.to_play
-        player.low_values = self._low_values[color]  # resign streaks are per colour
-        decision = player.decide(state, callback, move_rules(rules))
-        self._low_values[color] = player.low_values
-        return _no_early_pass(state, decision)
+        ``rules`` (GTP avoid/allow) restrict the moves searched; ``flags`` say whether
+        this move may pass or resign (``kgs-genmove_cleanup``)."""
+        return self.ready().decide(state, callback, move_rules(rules), flags)
 
     def analyze(self, state: GameState, callback, rules=()) -> SearchResult:
         """Search ``state`` until ``callback(search)`` returns True (the tree is kept from
@@ -167,20 +165,6 @@ class Brain:
 def move_rules(rules) -> tuple[MoveRule, ...]:
     """``gtp.analysis.AnalyzeRequest.rules`` tuples as search rules."""
     return tuple(MoveRule(color, actions, until, allow) for allow, color, actions, until in rules)
-
-
-def _no_early_pass(state: GameState, decision: Decision) -> Decision:
-    """Play the best other move instead of passing before ``NO_PASS_BEFORE`` of the
-    board's points have been played: a pass there (e.g. answering a GUI user's
-    pass to win on the Tromp-Taylor count of an unfinished board) is never what
-    the user wants."""
-    n2 = state.size * state.size
-    if decision.action != n2 or decision.resign or state.move_number >= NO_PASS_BEFORE * n2:
-        return decision
-    others = [c.action for c in decision.search.children if c.action != n2]
-    if others:
-        decision.action = others[0]
-    return decision
 
 
 def _warm_up(evaluator) -> None:

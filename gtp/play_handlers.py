@@ -10,6 +10,7 @@ win rate, never early, never as White early in a handicap game).
 from __future__ import annotations
 
 from goagent.coords import action_to_gtp, opponent
+from goagent.player import MoveFlags
 from gtp import registry
 from gtp.protocol import SYNTAX_ERROR, GtpError, expect, parse_player
 
@@ -65,15 +66,8 @@ class PlayCommands:
     def cmd_kgs_genmove_cleanup(self, args):
         """genmove that captures dead stones before passing, and never resigns."""
         color = parse_player(expect(args, 1)[0])
-        state = self._position_for(color)
-        decision = self.brain.genmove(state)
-        decision.resign = False
-        pass_action = self.size * self.size
-        if decision.action == pass_action and self._opponent_has_dead_stones(color):
-            moves = [c.action for c in decision.search.children if c.action != pass_action]
-            if moves:
-                decision.action = moves[0]
-        return self._commit(color, decision)
+        flags = MoveFlags(no_pass=self._opponent_has_dead_stones(color), no_resign=True)
+        return self._commit(color, self.brain.genmove(self._position_for(color), flags=flags))
 
     def _opponent_has_dead_stones(self, color: int) -> bool:
         # The dead stones final_score would take off (gtp.rules_handlers).

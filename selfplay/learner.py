@@ -90,7 +90,8 @@ class ReplayWindow:
 def train_candidate(
     init_path: str, out_path: str, window: ReplayWindow, cfg, seed: int, extra=None, progress: bool = True
 ) -> dict:
-    """Train ``init_path``'s network for ``cfg.steps`` on ``window``; writes ``out_path`` atomically."""
+    """Train ``init_path``'s network for ``cfg.steps`` on ``window``; writes ``out_path`` atomically.
+    ``cfg`` is a ``goagent.config.LearnConfig``, every field of which applies."""
     from tqdm import tqdm
 
     from goagent.checkpoint import load_checkpoint, save_checkpoint
@@ -108,7 +109,8 @@ def train_candidate(
     sums: dict[str, float] = {}
     for step in tqdm(range(cfg.steps), desc="train", unit=" steps", file=sys.stderr, disable=not progress):
         rng = np.random.default_rng([seed, step])
-        batch = to_tensors(window.batch(rng.integers(0, len(window), cfg.batch), rng), device)
+        indices = rng.integers(0, len(window), cfg.batch)
+        batch = to_tensors(window.batch(indices, rng if cfg.symmetries else None), device)
         for key, value in train_step(model, optimizer, batch, cfg, step, device).items():
             sums[key] = sums.get(key, 0.0) + value
     save_checkpoint(

@@ -317,11 +317,7 @@ def _report(record: dict) -> None:
 
 
 def resolve_config(config: str, overrides: list[str]) -> LoopConfig:
-    from dataclasses import replace
-
     from goagent.config import apply_overrides
     from selfplay.config import load_config
 
-    cfg = apply_overrides(load_config(config), overrides)
-    # The loop's network is ``model``; keep the saved train section saying the same.
-    return replace(cfg, train=replace(cfg.train, model=cfg.model))
+    return apply_overrides(load_config(config), overrides)

@@ -34,6 +34,7 @@ import numpy as np
 
 from goagent import features
 from goagent.board import position_set
+from goagent.config import SearchConfig
 from goagent.coords import BLACK, WHITE, opponent
 from goagent.game import GameState
 from goagent.ladders import new_context
@@ -44,23 +45,7 @@ from goagent.search.evaluation import Evaluation, Evaluator, terminal_value
 from goagent.search.report import NodeView, SearchResult, build_result, children_of
 
 log = logging.getLogger(__name__)
-
-DEFAULT_MEMORY_BUDGET = 1_500_000_000  # bytes: gtp and analysis; self-play sets less per game
-
-
-@dataclass(frozen=True)
-class SearchConfig:
-    """Knobs of the search (see ``goagent.config.MCTSConfig`` for the run-level defaults)."""
-
-    c_puct: float = 1.5
-    fpu_reduction: float = 0.25  # unvisited children start at parent Q minus this * sqrt(visited prior)
-    root_fpu_reduction: float = 0.0
-    batch_size: int = 8
-    virtual_loss: float = 1.0
-    dirichlet_alpha: float = 0.03 * 361  # total concentration; per move alpha = this / legal moves
-    noise_fraction: float = 0.0  # 0.25 in self-play
-    cache_size: int = 16_384  # evaluation cache entries (a power of two is used), within the budget
-    memory_budget: int = DEFAULT_MEMORY_BUDGET  # bytes for the tree, the cache and the sums
+DEFAULT_CONFIG = SearchConfig()
 
 
 @dataclass(frozen=True)
@@ -125,7 +110,7 @@ class Search:
     moves the root to a later position (keeping its subtree) after moves are played.
     """
 
-    def __init__(self, state: GameState, evaluator: Evaluator, config: SearchConfig = SearchConfig(), seed=0):
+    def __init__(self, state: GameState, evaluator: Evaluator, config: SearchConfig = DEFAULT_CONFIG, seed=0):
         self.evaluator = evaluator
         self.config = config
         self.rng = np.random.default_rng(seed)

@@ -141,3 +141,57 @@ def test_ray_generation(tmp_path):
     assert sorted(os.listdir(run.games(1))) == [
         f"game-{i:06d}.{ext}" for i in range(3) for ext in ("npz", "sgf")
     ]
+
+
+OLD_LOOP_TOML = """\
+model = "tiny"
+seed = 0
+window_positions = 20000
+
+[selfplay]
+board_size = 5
+komi = 0.5
+visits = 16
+fast_visits = 8
+batch_size = 4
+noise_fraction = 0.3
+dirichlet_alpha = 5.0
+temperature_moves = 4
+
+[train]
+model = "tiny"
+steps = 10
+batch = 64
+lr = 0.02
+eval_every = 1000000000
+checkpoint_every = 1000000000
+log_every = 50
+mixed_precision = false
+"""
+
+
+def test_an_old_run_config_still_loads_converted(tmp_path, caplog):
+    """A run saved before SelfPlayConfig nested SearchConfig and before the self-play
+    learner had its own LearnConfig resumes: the keys move or go, and the log says so."""
+    from goagent.config import LearnConfig, load_toml
+    from selfplay.config import LoopConfig
+
+    path = tmp_path / "config.toml"
+    path.write_text(OLD_LOOP_TOML)
+    cfg = load_toml(path, LoopConfig)
+    search = cfg.selfplay.search
+    assert (search.batch_size, search.noise_fraction, search.dirichlet_alpha) == (4, 0.3, 5.0)
+    assert search.memory_budget == 256_000_000  # the self-play default, not GTP's
+    assert type(cfg.train) is LearnConfig and (cfg.train.steps, cfg.train.precision) == (10, "fp32")
+    assert "moved to selfplay.search" in caplog.text
+    assert "never applied to self-play training" in caplog.text and "eval_every" in caplog.text
+
+
+def test_selfplay_settings_are_player_settings():
+    from selfplay.config import preset
+
+    sp = preset("tiny").selfplay
+    player = sp.player_config()
+    assert (player.visits, player.fast_visits, player.full_search_fraction) == (16, 8, 0.25)
+    assert (player.temperature, player.temperature_moves) == (1.0, 4)
+    assert player.search is sp.search and player.search.noise_fraction == 0.25

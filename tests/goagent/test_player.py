@@ -1,0 +1,111 @@
+"""The one Player: pass and resign policies go in as flags, decisions are final,
+self-play's exploration (noise, temperature, playout cap randomization) is settings."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from goagent.coords import BLACK, WHITE
+from goagent.game import GameState
+from goagent.mcts import Evaluation, SearchConfig
+from goagent.player import Decision, MoveFlags, Player, PlayerConfig
+
+
+class PassLover:
+    """Puts almost all prior on passing and says Black is lost (by ``black_value``)."""
+
+    def __init__(self, black_value: float = -0.95):
+        self.black_value = black_value
+
+    def evaluate(self, states, legal):
+        priors = np.stack([m.astype(np.float32) * 1e-3 for m in legal])
+        priors[:, -1] = 1.0
+        priors /= priors.sum(axis=1, keepdims=True)
+        values = [self.black_value if s.to_play == BLACK else -self.black_value for s in states]
+        return Evaluation(priors, np.array(values, np.float32))
+
+
+def test_the_pass_lover_passes_without_flags():
+    decision = Player(PassLover(0.0), PlayerConfig(visits=16)).decide(GameState(5))
+    assert decision.action == 25
+
+
+@pytest.mark.parametrize("select_by", ["visits", "lcb"])
+def test_no_pass_flag_plays_the_best_other_move(select_by):
+    player = Player(PassLover(0.0), PlayerConfig(visits=32, select_by=select_by))
+    decision = player.decide(GameState(5), flags=MoveFlags(no_pass=True))
+    assert decision.action != 25
+    assert decision.action in [c.action for c in decision.search.children]
+
+
+def test_no_pass_flag_still_passes_when_nothing_else_is_legal():
+    state = GameState(3)
+    for action in range(1, 8):  # black everywhere but two one-point eyes; white passes
+        state.play(action, BLACK)
+        if action < 7:
+            state.play(9, WHITE)
+    assert state.to_play == WHITE and not state.legal_mask()[:-1].any()
+    decision = Player(PassLover(0.0), PlayerConfig(visits=8)).decide(state, flags=MoveFlags(no_pass=True))
+    assert decision.action == 9
+
+
+def test_no_pass_before_a_fraction_of_the_game():
+    cfg = PlayerConfig(visits=16, no_pass_before=0.5)
+    assert Player(PassLover(0.0), cfg).decide(GameState(5)).action != 25
+
+
+def test_no_pass_with_temperature_never_samples_the_pass():
+    cfg = PlayerConfig(visits=24, temperature=1.0, temperature_moves=10)
+    for seed in range(5):
+        decision = Player(PassLover(0.0), cfg, seed=seed).decide(GameState(5), flags=MoveFlags(no_pass=True))
+        assert decision.action != 25
+
+
+def test_decisions_are_frozen():
+    decision = Player(PassLover(0.0), PlayerConfig(visits=8)).decide(GameState(5))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        decision.action = 0
+    assert isinstance(decision, Decision)
+
+
+def lost_position() -> GameState:
+    state = GameState(5)
+    for action in range(10):  # past resign_after_fraction (a quarter of the points)
+        state.play(action)
+    return state
+
+
+def test_resign_needs_a_streak_of_the_same_colour():
+    player = Player(PassLover(), PlayerConfig(visits=8, resign_consecutive=2))
+    state = lost_position()
+    assert not player.decide(state).resign  # black's first low value
+    state.play(10)
+    assert not player.decide(state).resign  # white is winning: its streak resets, black's stays
+    state.play(11)
+    assert player.decide(state).resign  # black's second
+
+
+def test_no_resign_flag_plays_on_and_says_it_wanted_to():
+    player = Player(PassLover(), PlayerConfig(visits=8, resign_consecutive=1))
+    decision = player.decide(lost_position(), flags=MoveFlags(no_resign=True))
+    assert not decision.resign and decision.resign_wanted
+    assert player.decide(lost_position()).resign
+
+
+def test_playout_cap_randomization_is_a_player_setting():
+    noisy = SearchConfig(batch_size=4, noise_fraction=0.25)
+    cfg = PlayerConfig(visits=32, fast_visits=8, full_search_fraction=0.5, search=noisy)
+    player = Player(PassLover(0.0), cfg, seed=3)
+    seen = set()
+    for _ in range(12):
+        search = player.start_move(GameState(5))
+        assert player.move_visits == (32 if player.full else 8)
+        assert search.config.noise_fraction == (0.25 if player.full else 0.0)
+        while search.root.visits < player.move_visits:
+            search.run(visits=player.move_visits - search.root.visits)
+        decision = player.finish_move(GameState(5))
+        assert decision.full == player.full
+        seen.add(decision.full)
+        player.new_game()
+    assert seen == {True, False}
