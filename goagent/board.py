@@ -699,6 +699,11 @@ class Board:
     def ko_color(self) -> int:
         return int(self._m[_KO_COLOR])
 
+    def ko_point(self, color: int) -> int:
+        """The action simple ko forbids ``color`` now, or -1 (the feature and example encoding)."""
+        ko = self.ko
+        return -1 if ko is None or self.ko_color != color else ko
+
     def captures(self, color: int) -> int:
         """Stones captured so far *by* ``color``."""
         return int(self._m[_CAPS_BLACK + color - 1])

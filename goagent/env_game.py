@@ -202,8 +202,8 @@ class EnvGame:
         n = self.size
         out = np.empty(self._shape, np.float32)
         if color is None or color == self.to_play:
-            me, ko, legal = self.to_play, self.board.ko, self.mask
-            ko = -1 if ko is None or self.board.ko_color != me else ko
+            me, legal = self.to_play, self.mask
+            ko = self.board.ko_point(me)
         else:
             me, ko, legal = color, -1, np.zeros(n * n + 1, np.bool_)
         _planes(self._buffer, self._top, me, self.komi, ko, legal, self.ladders, self._context(), out)

@@ -214,9 +214,7 @@ def compact(state, legal: np.ndarray | None = None) -> Compact:
     if legal is None:
         legal = state.legal_mask()
     legal = np.asarray(legal, np.bool_)[: n * n]
-    board = state.board
-    ko = board.ko
-    ko = -1 if ko is None or board.ko_color != state.to_play else int(ko)
+    ko = state.board.ko_point(state.to_play)
     return Compact(stones, int(state.to_play), float(state.effective_komi), ko, legal)
 
 
