@@ -1,22 +1,32 @@
-"""Training examples: SGF records -> versioned ``.npz`` shards -> positions.
+"""Training examples: one format for SGF records and self-play games, one target builder.
+
+An examples file (``.npz``, ``EXAMPLE_FORMAT_VERSION``) holds whole games in
+a compact position encoding:
+
+- per position: ``boards`` int8[P, n*n] (the stones *before* the move),
+  ``moves`` int16[P] (the move played), ``to_play`` int8[P], ``ko`` int16[P]
+  (the simple-ko point, -1 for none), ``game`` int32[P]; self-play games add
+  ``visits`` float32[P, n*n+1] (the search's visit distribution: the policy
+  target) and ``full`` bool[P] (a full search: only those are policy targets);
+- per game: ``komi`` (effective, handicap bonus included), ``handicap``,
+  ``winner`` (BLACK/WHITE, 0 if unknown or a draw), ``score``
+  (black-minus-white margin when the game was counted, else NaN),
+  ``ownership`` int8[G, n*n] (the final owner for counted games, else all 0),
+  ``sources`` (names), and whatever per-game notes the writer adds (self-play:
+  ``resign_checked``, ``false_resign``).
 
 `goagent sl prepare SOURCES... --out DIR` reads SGF files, folders and
 archives, filters games, replays each on ``GameState`` (every move checked),
-and writes shards of a compact position encoding:
-
-- per position: ``boards`` int8[P, n*n] (the stones *before* the move),
-  ``moves`` int16[P] (the move played: the policy target), ``to_play`` int8[P],
-  ``ko`` int16[P] (the simple-ko point, -1 for none), ``game`` int32[P];
-- per game: ``komi``, ``handicap``, ``winner`` (BLACK/WHITE, 0 if unknown or a
-  draw), ``score`` (black-minus-white margin when the record counted it, else
-  NaN), ``ownership`` int8[G, n*n] (the final Tromp-Taylor owner for games
-  that ended by counting, else all 0) and ``sources`` (file names).
-
-Feature planes are rebuilt from these when training (``goagent.features``);
-a position's history is the rows before it in the same game.  Games go to
-``train`` or ``val`` by a hash of their source name without its folder
-(``split_key``), so the split is by game and the same on every run and on
-every machine, wherever the corpus lies.  Start reading at ``prepare``.
+and writes ``train-NNNN.npz`` / ``val-NNNN.npz`` shards of many games; a
+self-play worker writes one file per game (``game_examples`` +
+``write_examples``).  ``PositionTable`` reads either source and builds the
+training batches: feature planes rebuilt from the boards
+(``goagent.features``; a position's history is the rows before it in the
+same game), a random symmetry per position, and targets from the side to
+move's view.  Games go to ``train`` or ``val`` by a hash of their source
+name without its folder (``split_key``), so the split is by game and the
+same on every run and on every machine, wherever the corpus lies.  Start
+reading at ``prepare``.
 """
 
 from __future__ import annotations
@@ -38,7 +48,11 @@ from goagent.sgf import ARCHIVE_SUFFIXES, GameRecord, SGFError, iter_sources, re
 
 log = logging.getLogger(__name__)
 
-SHARD_FORMAT_VERSION = 1
+# 2: one format for SL shards and self-play games (self-play files of format 1 had
+# their own layout, converted by `goagent selfplay convert RUN`).  SL shards of
+# format 1 are format 2 without the self-play columns, and are read as they are.
+EXAMPLE_FORMAT_VERSION = 2
+_READABLE_VERSIONS = (1, 2)
 _RANK = re.compile(r"^\s*(\d+)\s*([kdp])", re.IGNORECASE)
 
 
@@ -101,41 +115,58 @@ def _skip_reason(record: GameRecord, flt: PrepareFilter) -> str | None:
     return None
 
 
+def game_examples(
+    positions: list[tuple[np.ndarray, int, int, int]],
+    state,
+    source: str,
+    counted: bool,
+    winner: int,
+    score: float,
+    visits: list[np.ndarray] | None = None,
+    full: list[bool] | None = None,
+) -> dict:
+    """One game as examples: ``positions`` holds ``(board before the move, move,
+    colour, ko point)`` per move; ``state`` is the final position (its ownership
+    is the target of a counted game); ``score`` is Black's margin (NaN if not
+    counted).  ``visits``/``full``: a search's visit distributions (self-play)."""
+    n = state.size
+    count = len(positions)
+    game = {
+        "boards": np.array([p[0] for p in positions], np.int8).reshape(count, n * n),  # (P, n*n) if empty
+        "moves": np.array([p[1] for p in positions], np.int16),
+        "to_play": np.array([p[2] for p in positions], np.int8),
+        "ko": np.array([p[3] for p in positions], np.int16),
+        "komi": float(state.effective_komi),
+        "handicap": state.handicap,
+        "winner": winner,
+        "score": score if counted else float("nan"),
+        "ownership": state.ownership() if counted else np.zeros(n * n, np.int8),
+        "source": source,
+    }
+    if visits is not None:
+        game["visits"] = np.array(visits, np.float32).reshape(count, n * n + 1)
+        game["full"] = np.array(full, np.bool_)
+    return game
+
+
+def position_before(state, action: int, color: int) -> tuple[np.ndarray, int, int, int]:
+    """The example row of a move about to be played on ``state``."""
+    return state.board.to_array().reshape(-1), action, color, state.board.ko_point(color)
+
+
 def replay_game(record: GameRecord) -> dict:
-    """Replay a record, returning its positions and per-game targets (raises SGFError)."""
-    n = record.size
+    """Replay a record, returning its examples (raises SGFError on an illegal move)."""
     state = record.to_state(0)
-    count = len(record.moves)
-    boards = np.empty((count, n * n), np.int8)
-    moves = np.empty(count, np.int16)
-    to_play = np.empty(count, np.int8)
-    ko = np.empty(count, np.int16)
+    positions = []
     for i, move in enumerate(record.moves):
-        boards[i] = state.board.to_array().reshape(-1)
-        moves[i] = move.action
-        to_play[i] = move.color
-        board_ko = state.board.ko
-        ko[i] = board_ko if board_ko is not None and state.board.ko_color == move.color else -1
+        positions.append(position_before(state, move.action, move.color))
         try:
             state.play(move.action, move.color)
         except ValueError as err:
             raise SGFError(f"{record.source}: move {i + 1} is illegal: {err}") from None
     margin = record.score
     counted = margin is not None and margin != 0 and not record.result.upper().endswith(("R", "T", "F"))
-    ownership = state.ownership() if counted else np.zeros(n * n, np.int8)
-    winner = record.winner or 0
-    return {
-        "boards": boards,
-        "moves": moves,
-        "to_play": to_play,
-        "ko": ko,
-        "komi": record.komi,
-        "handicap": record.handicap,
-        "winner": winner,
-        "score": margin if counted else float("nan"),
-        "ownership": ownership,
-        "source": record.source,
-    }
+    return game_examples(positions, state, record.source, counted, record.winner or 0, margin or 0.0)
 
 
 def _process(item: tuple[str, bytes, PrepareFilter]) -> tuple[str, dict | None, str | None]:
@@ -172,30 +203,48 @@ class ShardWriter:
     def flush(self) -> None:
         if not self.games:
             return
-        games = self.games
-        lengths = np.array([len(g["moves"]) for g in games], np.int64)
-        arrays = {
-            "format_version": np.array(SHARD_FORMAT_VERSION),
-            "size": np.array(self.size),
-            "boards": np.concatenate([g["boards"] for g in games]),
-            "moves": np.concatenate([g["moves"] for g in games]),
-            "to_play": np.concatenate([g["to_play"] for g in games]),
-            "ko": np.concatenate([g["ko"] for g in games]),
-            "game": np.repeat(np.arange(len(games), dtype=np.int32), lengths),
-            "game_start": np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64),
-            "komi": np.array([g["komi"] for g in games], np.float32),
-            "handicap": np.array([g["handicap"] for g in games], np.int8),
-            "winner": np.array([g["winner"] for g in games], np.int8),
-            "score": np.array([g["score"] for g in games], np.float32),
-            "ownership": np.stack([g["ownership"] for g in games]),
-            "sources": np.array([g["source"] for g in games]),
-        }
         path = os.path.join(self.folder, f"{self.prefix}-{self.shards:04d}.npz")
-        atomic_write(path, lambda handle: np.savez_compressed(handle, **arrays))  # never half a shard
+        write_examples(path, self.games, self.size)  # atomic: never half a shard
         self.shards += 1
-        self.total_positions += int(lengths.sum())
-        self.total_games += len(games)
+        self.total_positions += sum(len(g["moves"]) for g in self.games)
+        self.total_games += len(self.games)
         self.games, self.pending = [], 0
+
+
+_PER_GAME = ("komi", "handicap", "winner", "score", "ownership", "source")
+_PER_GAME_TYPES = {"komi": np.float32, "handicap": np.int8, "winner": np.int8, "score": np.float32}
+
+
+def pack_games(games: list[dict], size: int, notes: dict | None = None) -> dict[str, np.ndarray]:
+    """Games from ``game_examples`` as the arrays of one examples file; ``notes``:
+    extra per-game arrays (one value per game) kept as they are."""
+    lengths = np.array([len(g["moves"]) for g in games], np.int64)
+    arrays = {
+        "format_version": np.array(EXAMPLE_FORMAT_VERSION),
+        "size": np.array(size),
+        "game": np.repeat(np.arange(len(games), dtype=np.int32), lengths),
+        "game_start": np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64),
+    }
+    for key in ("boards", "moves", "to_play", "ko", "visits", "full"):
+        if key in games[0]:
+            arrays[key] = np.concatenate([g[key] for g in games])
+    for key in _PER_GAME:
+        values = [g[key] for g in games]
+        if key == "ownership":
+            arrays[key] = np.stack(values)
+        elif key == "source":
+            arrays["sources"] = np.array(values)
+        else:
+            arrays[key] = np.array(values, _PER_GAME_TYPES[key])
+    for key, values in (notes or {}).items():
+        arrays[key] = np.asarray(values)
+    return arrays
+
+
+def write_examples(path: str, games: list[dict], size: int, notes: dict | None = None) -> None:
+    """Write games as one examples file, atomically."""
+    arrays = pack_games(games, size, notes)
+    atomic_write(path, lambda handle: np.savez_compressed(handle, **arrays))
 
 
 def prepare(
@@ -230,7 +279,7 @@ def prepare(
     for writer in writers.values():
         writer.flush()
     summary = {
-        "format_version": SHARD_FORMAT_VERSION,
+        "format_version": EXAMPLE_FORMAT_VERSION,
         "filter": asdict(flt),
         "sources": list(sources) if isinstance(sources, list) else None,
         "games": {split: w.total_games for split, w in writers.items()},
@@ -254,30 +303,47 @@ def shard_paths(folder: str, split: str) -> list[str]:
     return [os.path.join(folder, f) for f in names if not f.endswith(".tmp.npz")]
 
 
-def load_shard(path: str) -> dict[str, np.ndarray]:
-    """Load a shard (no pickles), checking its format version."""
+def load_examples(path: str) -> dict[str, np.ndarray]:
+    """Load an examples file (no pickles), checking its format."""
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {key: data[key] for key in data.files}
     except (OSError, ValueError, zlib.error) as err:
-        raise ValueError(f"{path}: not a readable shard ({err}); delete it and prepare again") from None
+        raise ValueError(f"{path}: not a readable examples file ({err}); delete it, make it again") from None
     version = int(arrays.get("format_version", -1))
-    if version != SHARD_FORMAT_VERSION:
+    if "stones" in arrays:  # a self-play game of the first layout (its own format 1)
+        run = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(path))))
         raise ValueError(
-            f"{path}: shard format {version}, this goagent reads {SHARD_FORMAT_VERSION}: "
+            f"{path}: a self-play game in the old example layout; convert the run with "
+            f"`goagent selfplay convert --run {run}` (it rewrites the games from their .sgf files)"
+        )
+    if version not in _READABLE_VERSIONS:
+        raise ValueError(
+            f"{path}: examples of format {version}, this goagent reads {EXAMPLE_FORMAT_VERSION}: "
             "prepare the data again with this version"
         )
     return arrays
 
 
+_PER_POSITION = ("boards", "moves", "to_play", "ko")
+_TABLE_PER_GAME = ("komi", "handicap", "winner", "score", "ownership")
+
+
 def merge_shards(paths: list[str]) -> dict[str, np.ndarray]:
-    """Concatenate shards into one position table (game indices made global)."""
+    """Concatenate examples files into one position table (game indices made global)."""
     if not paths:
         raise ValueError("no shards to load")
-    parts = [load_shard(p) for p in paths]
+    return merge_examples([load_examples(p) for p in paths])
+
+
+def merge_examples(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Concatenate loaded examples files (``load_examples``), game indices made global."""
     sizes = {int(p["size"]) for p in parts}
     if len(sizes) != 1:
         raise ValueError(f"shards mix board sizes {sorted(sizes)}")
+    searched = {"visits" in p for p in parts}
+    if len(searched) != 1:
+        raise ValueError("these files mix self-play games (visit targets) and SGF shards: train on one kind")
     merged: dict[str, np.ndarray] = {"size": parts[0]["size"]}
     offset_games = 0
     offset_positions = 0
@@ -289,7 +355,8 @@ def merge_shards(paths: list[str]) -> dict[str, np.ndarray]:
         offset_positions += len(part["moves"])
     merged["game"] = np.concatenate(games)
     merged["game_start"] = np.concatenate(starts)
-    for key in ("boards", "moves", "to_play", "ko", "komi", "handicap", "winner", "score", "ownership"):
+    columns = _PER_POSITION + _TABLE_PER_GAME + (("visits", "full") if searched == {True} else ())
+    for key in columns:
         merged[key] = np.concatenate([p[key] for p in parts])
     return merged
 
@@ -298,13 +365,16 @@ def merge_shards(paths: list[str]) -> dict[str, np.ndarray]:
 
 
 class PositionTable:
-    """All positions of some shards in memory, turned into training batches.
+    """All positions of some examples files in memory, turned into training batches:
+    the one target builder, for SL shards and self-play games alike.
 
     ``batch(indices)`` rebuilds each position's feature planes (history from the
     rows before it in the same game; legal moves by basic rules and simple ko,
     which differs from superko only in positions that repeat) and the targets
-    from the side to move's view: the move played, the game's outcome, final
-    ownership and score where the game was counted (with masks where not).
+    from the side to move's view: the policy (the search's visit distribution,
+    full searches only, where the files have one; else the move played), the
+    game's outcome, final ownership and score where the game was counted (with
+    masks where not).
     """
 
     def __init__(self, arrays: dict[str, np.ndarray]):
@@ -318,6 +388,10 @@ class PositionTable:
 
     def __len__(self) -> int:
         return self.count
+
+    @property
+    def games(self) -> int:
+        return len(self.a["komi"])
 
     def _stones(self, indices: np.ndarray) -> np.ndarray:
         from goagent.features import HISTORY
@@ -358,7 +432,8 @@ class PositionTable:
         planes = features.decode_batch(
             self._stones(indices), to_play, a["komi"][games], a["ko"][indices], self._legal(indices)
         )
-        policy = a["moves"][indices].astype(np.int64)
+        searched = "visits" in a
+        policy = a["visits"][indices].astype(np.float32) if searched else a["moves"][indices].astype(np.int64)
         winner = a["winner"][games]
         value = np.where(winner == 0, 0.0, np.where(winner == to_play, 1.0, -1.0)).astype(np.float32)
         sign = np.where(to_play == BLACK, 1.0, -1.0).astype(np.float32)
@@ -370,10 +445,15 @@ class PositionTable:
             ks = rng.integers(0, 8, len(indices))
             planes = symmetry.apply_planes_each(planes, ks)
             ownership = symmetry.apply_planes_each(ownership, ks)
-            policy = np.stack([symmetry.action_map(k, n) for k in range(8)])[ks, policy]
+            if searched:
+                policy = symmetry.apply_policy_each(policy, ks, n)  # moves go where the planes went
+            else:
+                policy = np.stack([symmetry.action_map(k, n) for k in range(8)])[ks, policy]
+        extra = {"policy_mask": a["full"][indices].astype(np.float32)} if searched else {}
         return {
             "planes": planes,
             "policy": policy,
+            **extra,
             "value": value,
             "value_mask": (winner != 0).astype(np.float32),
             "ownership": ownership.astype(np.float32),

@@ -157,6 +157,16 @@ class GameState:
             raise ValueError(f"the side to move must be BLACK ({BLACK}) or WHITE ({WHITE}), not {color!r}")
         self.to_play = color
 
+    def view_for(self, color: int | None = None) -> GameState:
+        """A copy with ``color`` (default: the side to move) to move, in which the game
+        goes on: after two passes the controller, not the engine, decides the game is
+        over, so the copy counts only the last pass (GTP genmove, analysis)."""
+        view = self.copy()
+        if color is not None:
+            view.set_to_play(color)
+        view.passes = min(view.passes, 1)
+        return view
+
     def set_komi(self, komi: float) -> None:
         """Change komi (GTP ``komi``, SGF ``KM``); refuses nan, inf and absurd values."""
         komi = float(komi)
@@ -186,8 +196,9 @@ class GameState:
         self.handicap = len(actions)
         self.to_play = WHITE
 
-    def setup(self, black=(), white=(), empty=()) -> None:
-        """Add or remove stones without playing moves (SGF AB/AW/AE).
+    def setup(self, black=(), white=(), empty=(), handicap: int | None = None) -> None:
+        """Add or remove stones without playing moves (SGF AB/AW/AE); ``handicap``
+        (SGF HA) says how many of them are handicap stones, when a record says so.
 
         Raises ValueError if a group would be left without a liberty.
         """
@@ -202,6 +213,8 @@ class GameState:
         self._forget(self.board.hash)
         self.board = board
         self._remember(self.board.hash)
+        if handicap is not None:
+            self.handicap = handicap
 
     # -- rules ---------------------------------------------------------------
 

@@ -92,8 +92,7 @@ class GameRecord:
             if self.handicap >= 2 and not self.setup_white and len(self.setup_black) == self.handicap:
                 state.place_handicap(self.setup_black)
             elif self.setup_black or self.setup_white or self.setup_empty:
-                state.setup(self.setup_black, self.setup_white, self.setup_empty)
-                state.handicap = self.handicap
+                state.setup(self.setup_black, self.setup_white, self.setup_empty, handicap=self.handicap)
         except ValueError as err:
             raise SGFError(f"{self.source or 'record'}: bad setup stones: {err}") from None
         if self.moves:

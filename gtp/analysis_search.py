@@ -47,23 +47,20 @@ def build_states(query: Query) -> dict[int, GameState]:
 
     if black or white:
         try:
-            state.setup(black=black, white=white)
+            state.setup(black=black, white=white, handicap=handicap)
         except ValueError as err:
             raise QueryError(f"initialStones: {err}", query.id, "initialStones") from None
-    state.handicap = handicap
     first = query.initial_player
     if first is None:
         first = query.moves[0][0] if query.moves else (WHITE if handicap else BLACK)
-    state.to_play = first
+    state.set_to_play(first)
     wanted = set(query.turns)
     states: dict[int, GameState] = {}
     for t in range(len(query.moves) + 1):
         if t < len(query.moves) and t > 0:
-            state.to_play = query.moves[t][0]  # a record may have a player move twice
+            state.set_to_play(query.moves[t][0])  # a record may have a player move twice
         if t in wanted:
-            view = state.copy()
-            view.passes = min(view.passes, 1)  # after two passes the analysis goes on
-            states[t] = view
+            states[t] = state.view_for()  # after two passes the analysis goes on
         if t == len(query.moves):
             break
         color, action = query.moves[t]

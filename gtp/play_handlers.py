@@ -41,10 +41,7 @@ class PlayCommands:
         state = self.state
         if state.to_play == color and state.passes < 2:
             return state
-        view = state.copy()
-        view.to_play = color
-        view.passes = min(view.passes, 1)
-        return view
+        return state.view_for(color)
 
     def _commit(self, color: int, decision) -> str:
         """Play a decision on the board; the GTP answer (vertex, ``pass`` or ``resign``)."""

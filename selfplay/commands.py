@@ -122,6 +122,8 @@ def cmd_ratings(args) -> int:
 def cmd_selfplay(args) -> int:
     from selfplay import loop
 
+    if args.selfplay_command == "convert":
+        return _convert_run(args.run)
     cfg = loop.resolve_config(args.config, args.set or [])
     run = loop.RunDir(args.run)
     step = args.selfplay_command
@@ -147,6 +149,21 @@ def cmd_selfplay(args) -> int:
     return 0
 
 
+def _convert_run(run: str) -> int:
+    """Rewrite a run's self-play games of the old example layout in the one format."""
+    import glob
+
+    from selfplay.worker import convert_old_games
+
+    folders = sorted(glob.glob(os.path.join(run, "games", "gen-*")))
+    if not folders:
+        print(f"no games in {run}/games: nothing to convert", flush=True)
+        return 1
+    total = sum(convert_old_games(folder) for folder in folders)
+    print(f"converted {total} games in {len(folders)} generation folders of {run}", flush=True)
+    return 0
+
+
 def _register_selfplay(subparsers) -> None:
     sp = subparsers.add_parser(
         "selfplay",
@@ -168,6 +185,13 @@ def _register_selfplay(subparsers) -> None:
         ("generate", "play the current generation's self-play games", ""),
         ("train", "train the current generation's candidate on the replay window", ""),
         ("gate", "match the candidate against the best network", ""),
+        (
+            "convert",
+            "rewrite a run's self-play games of the old example layout in the current one",
+            "Games written before goagent's one example format (SL shards and self-play alike) "
+            "are rebuilt from their .sgf files and stored search targets, in place; training "
+            "on such a run says to do this.",
+        ),
     ):
         p = steps.add_parser(
             name,

@@ -197,10 +197,10 @@ def _generation_stats(out: str, played: int, elapsed: float) -> dict:
 
 
 def train(run: RunDir, cfg: LoopConfig, generation: int, start_from: str) -> dict:
-    from selfplay.learner import ReplayWindow, train_candidate
+    from selfplay.learner import replay_window, train_candidate
 
     dirs = [run.games(g) for g in range(1, generation + 1) if os.path.isdir(run.games(g))]
-    window = ReplayWindow(dirs, cfg.window_positions)
+    window = replay_window(dirs, cfg.window_positions)
     metrics = train_candidate(
         start_from,
         run.candidate(generation),

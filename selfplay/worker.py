@@ -16,8 +16,10 @@ full searches become policy targets).  Resignation is off (``MoveFlags``) in
 ``no_resign_fraction`` of games, which measures how often resigning would
 have been wrong.
 
-Each finished game is written atomically as ``game-NNNNNN.npz`` (training
-examples) and ``game-NNNNNN.sgf`` (with per-move win rates in comments);
+Each finished game is written atomically as ``game-NNNNNN.npz`` (its
+training examples in ``goagent.data``'s one format, with the visit
+distributions as policy targets) and ``game-NNNNNN.sgf`` (with per-move win
+rates in comments);
 the ``.npz`` appearing is what makes a game count as done, so a killed
 worker never leaves half a game and a restarted one replays only the missing
 ids.
@@ -25,7 +27,6 @@ ids.
 
 from __future__ import annotations
 
-import io
 import os
 from dataclasses import dataclass, field
 
@@ -33,6 +34,7 @@ import numpy as np
 
 from goagent import features
 from goagent.coords import EMPTY
+from goagent.data import game_examples, position_before, write_examples
 from goagent.fileio import atomic_write
 from goagent.game import GameState
 from goagent.player import MoveFlags, Player
@@ -40,8 +42,6 @@ from goagent.search.driver import step_many
 from goagent.sgf import record_from_state, write_sgf
 from goagent.winrate import black_winrate
 from selfplay.config import SelfPlayConfig
-
-EXAMPLE_FORMAT_VERSION = 1
 
 
 @dataclass
@@ -51,8 +51,8 @@ class _Game:
     player: Player
     flags: MoveFlags  # no_resign in the games played out to measure false resignations
     would_resign: int = EMPTY  # the first color whose value said "resign" (no-resign games)
-    compacts: list = field(default_factory=list)
-    policies: list = field(default_factory=list)
+    positions: list = field(default_factory=list)  # goagent.data.position_before rows
+    visits: list = field(default_factory=list)
     fulls: list = field(default_factory=list)
     winrates: list = field(default_factory=list)  # black's win rate after each move
 
@@ -73,19 +73,13 @@ def _new_game(game_id: int, cfg: SelfPlayConfig, evaluator, seed: int) -> _Game:
     return game
 
 
-def _record_move(game: _Game) -> None:
-    search = game.player.search
-    legal = search.root.legal if search.root.expanded else game.state.legal_mask()
-    game.compacts.append(features.compact(game.state, legal))
-    game.policies.append(search.visit_distribution())
-    game.fulls.append(game.player.full)
-
-
 def _finish_move(game: _Game, cfg: SelfPlayConfig) -> bool:
     """Choose and play the move of a finished search; returns True when the game ended."""
-    _record_move(game)
     decision = game.player.finish_move(game.state, game.flags)
     mover = game.state.to_play
+    game.positions.append(position_before(game.state, decision.action, mover))
+    game.visits.append(game.player.search.visit_distribution())
+    game.fulls.append(decision.full)
     if decision.resign_wanted and game.would_resign == EMPTY:
         game.would_resign = mover
     if decision.resign:
@@ -102,43 +96,24 @@ def _finish_move(game: _Game, cfg: SelfPlayConfig) -> bool:
 
 def _write_game(game: _Game, out_dir: str) -> dict:
     state = game.state
-    n = state.size
     winner = state.winner()
     counted = not state.resigned
-    to_play = np.array([c.to_play for c in game.compacts], np.int8)
-    value = np.where(winner == EMPTY, 0.0, np.where(to_play == winner, 1.0, -1.0)).astype(np.float32)
     checked = game.flags.no_resign  # played out: did the side that wanted to resign win?
     false_resign = checked and game.would_resign != EMPTY and game.would_resign == winner
-    arrays = {
-        "format_version": np.array(EXAMPLE_FORMAT_VERSION),
-        "resign_checked": np.array(checked),
-        "false_resign": np.array(bool(false_resign)),
-        "feature_version": np.array(features.FEATURE_VERSION),
-        "size": np.array(n),
-        "komi": np.array(state.komi, np.float32),
-        "stones": np.stack([c.stones for c in game.compacts]),  # (T, 8, n, n)
-        "to_play": to_play,
-        "ko": np.array([c.ko for c in game.compacts], np.int16),
-        "legal": np.stack([c.legal for c in game.compacts]),  # (T, n*n)
-        "policy": np.stack(game.policies).astype(np.float32),  # (T, n*n+1)
-        "full": np.array(game.fulls, np.bool_),
-        "value": value,
-        "ownership": state.ownership() if counted else np.zeros(n * n, np.int8),
-        "score": np.array(state.score() if counted else np.nan, np.float32),
-        "counted": np.array(counted),
-    }
     base = os.path.join(out_dir, f"game-{game.game_id:06d}")
+    examples = game_examples(
+        game.positions, state, os.path.basename(base), counted, winner, state.score(), game.visits, game.fulls
+    )
     comments = {i + 1: f"black win rate {100 * w:.1f}%" for i, w in enumerate(game.winrates)}
     record = record_from_state(state, black_player="goagent", white_player="goagent", result=state.result())
     record.comments.update(comments)
     atomic_write(base + ".sgf", write_sgf(record))
-    buffer = io.BytesIO()
-    np.savez_compressed(buffer, **arrays)
-    atomic_write(base + ".npz", buffer.getvalue())  # last: the game now counts as done
+    notes = {"resign_checked": [checked], "false_resign": [bool(false_resign)]}
+    write_examples(base + ".npz", [examples], state.size, notes)  # last: the game now counts as done
     return {
         "game_id": game.game_id,
         "moves": state.move_number,
-        "positions": len(game.compacts),
+        "positions": len(game.positions),
         "result": state.result(),
         "resign_checked": checked,
         "would_resign": game.would_resign != EMPTY,
@@ -194,3 +169,43 @@ def worker_main(
     model = load_checkpoint(model_path, expected_feature_version=features.FEATURE_VERSION).model
     evaluator = NetworkEvaluator(model, symmetries="random", seed=seed)
     return play_games(evaluator, cfg, game_ids, out_dir, seed)
+
+
+def convert_old_games(folder: str) -> int:
+    """Rewrite the ``game-*.npz`` files of ``folder`` that are in the first self-play
+    layout (format 1: history stacks and legal masks, no moves) in ``goagent.data``'s
+    one format, from their ``.sgf`` files and stored search targets; returns how many."""
+    from goagent.sgf import read_sgf
+
+    converted = 0
+    for name in sorted(os.listdir(folder)):
+        path = os.path.join(folder, name)
+        if not (name.startswith("game-") and name.endswith(".npz")):
+            continue
+        with np.load(path, allow_pickle=False) as data:
+            old = {key: data[key] for key in data.files}
+        if "stones" not in old:
+            continue  # already in the one format
+        sgf_path = path[: -len(".npz")] + ".sgf"
+        with open(sgf_path, "rb") as handle:
+            record = read_sgf(handle.read(), sgf_path)
+        state = record.to_state(0)
+        positions = []
+        for move in record.moves:
+            positions.append(position_before(state, move.action, move.color))
+            state.play(move.action, move.color)
+        policy = old["policy"]
+        if len(policy) == len(positions) + 1:  # the last search was followed by a resignation
+            color = int(old["to_play"][-1])
+            positions.append(position_before(state, int(np.argmax(policy[-1])), color))
+            state.resign(color)
+        if len(policy) != len(positions):
+            raise ValueError(f"{path}: {len(policy)} searches but {len(positions)} moves in {sgf_path}")
+        counted = bool(old["counted"])
+        source, score = name[: -len(".npz")], float(old["score"])
+        visits, full = list(policy), list(old["full"])
+        examples = game_examples(positions, state, source, counted, state.winner(), score, visits, full)
+        notes = {"resign_checked": [bool(old["resign_checked"])], "false_resign": [bool(old["false_resign"])]}
+        write_examples(path, [examples], state.size, notes)
+        converted += 1
+    return converted

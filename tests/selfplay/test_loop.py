@@ -18,6 +18,7 @@ from sgfmill import sgf
 
 from goagent.checkpoint import load_checkpoint
 from goagent.config import load_toml
+from goagent.data import EXAMPLE_FORMAT_VERSION
 from goagent.plot import read_metrics
 from selfplay.config import LoopConfig, preset
 from selfplay.loop import run_loop
@@ -51,8 +52,9 @@ def check_run_is_intact(run: Path, generations: int) -> None:
         assert not list(folder.glob("*.tmp*"))
         for path in npz:
             with np.load(path, allow_pickle=False) as data:
-                assert len(data["to_play"]) == len(data["policy"]) > 0
-                assert np.allclose(data["policy"].sum(axis=1), 1.0, atol=1e-4)
+                assert int(data["format_version"]) == EXAMPLE_FORMAT_VERSION  # the one example format
+                assert len(data["to_play"]) == len(data["visits"]) == len(data["moves"]) > 0
+                assert np.allclose(data["visits"].sum(axis=1), 1.0, atol=1e-4)
             game = sgf.Sgf_game.from_bytes(path.with_suffix(".sgf").read_bytes())
             assert game.get_size() == 5
         assert (run / "candidates" / f"gen-{g:04d}.pt").exists()
@@ -195,3 +197,73 @@ def test_selfplay_settings_are_player_settings():
     assert (player.visits, player.fast_visits, player.full_search_fraction) == (16, 8, 0.25)
     assert (player.temperature, player.temperature_moves) == (1.0, 4)
     assert player.search is sp.search and player.search.noise_fraction == 0.25
+
+
+def _tiny_games(tmp_path, count=2):
+    from goagent.mcts import PlayoutEvaluator
+    from selfplay.worker import play_games
+
+    cfg = preset("tiny").selfplay
+    out = tmp_path / "run" / "games" / "gen-0001"
+    play_games(PlayoutEvaluator(1, seed=0), cfg, list(range(count)), str(out), seed=0)
+    return out
+
+
+def test_selfplay_games_and_sgf_records_build_the_same_planes(tmp_path):
+    """One example format: a self-play game file read by the one target builder gives the
+    planes ``features.encode`` gives for the game's positions replayed from its SGF."""
+    from goagent import features
+    from goagent.sgf import read_sgf
+    from selfplay.learner import replay_window
+
+    out = _tiny_games(tmp_path, 1)
+    table = replay_window([str(out)], 10_000)
+    record = read_sgf((out / "game-000000.sgf").read_bytes(), "game-000000.sgf")
+    batch = table.batch(np.arange(len(record.moves)))
+    state = record.to_state(0)
+    for i, move in enumerate(record.moves):
+        expected = features.encode(state)
+        # legal moves in the table are by simple ko (superko differs only in repeats)
+        assert np.array_equal(batch["planes"][i], expected), f"position {i}"
+        state.play(move.action, move.color)
+    assert batch["policy"].shape == (len(record.moves), 26) and "policy_mask" in batch
+
+
+def test_an_old_selfplay_run_gets_a_clear_error_and_converts(tmp_path):
+    from goagent import features
+    from goagent.cli import main
+    from goagent.sgf import read_sgf
+    from selfplay.learner import replay_window
+
+    out = _tiny_games(tmp_path, 2)
+    new = {p.name: dict(np.load(p)) for p in out.glob("game-*.npz")}
+    for name, arrays in new.items():  # rewrite them as the first self-play layout wrote them
+        record = read_sgf((out / name.replace(".npz", ".sgf")).read_bytes(), name)
+        state = record.to_state(0)
+        compacts = []
+        for move in record.moves:
+            compacts.append(features.compact(state))
+            state.play(move.action, move.color)
+        rows = len(arrays["moves"])
+        if rows == len(compacts) + 1:
+            compacts.append(features.compact(state))
+        np.savez_compressed(
+            out / name,
+            format_version=np.array(1),
+            stones=np.stack([c.stones for c in compacts]),
+            to_play=np.array([c.to_play for c in compacts], np.int8),
+            policy=arrays["visits"],
+            full=arrays["full"],
+            counted=np.array(np.isfinite(arrays["score"][0])),
+            score=arrays["score"][0],
+            resign_checked=arrays["resign_checked"][0],
+            false_resign=arrays["false_resign"][0],
+        )
+    with pytest.raises(ValueError, match="goagent selfplay convert --run"):
+        replay_window([str(out)], 10_000)
+    assert main(["selfplay", "convert", "--run", str(tmp_path / "run")]) == 0
+    for name, arrays in new.items():
+        converted = np.load(out / name)
+        for key in ("boards", "moves", "to_play", "ko", "visits", "full", "winner", "ownership"):
+            assert np.array_equal(converted[key], arrays[key]), key
+    assert len(replay_window([str(out)], 10_000)) == sum(len(a["moves"]) for a in new.values())
