@@ -75,12 +75,10 @@ def cmd_sl_train(args) -> int:
 
 
 def cmd_sl_eval(args) -> int:
-    from goagent.inference import DEFAULT_NAME, WEIGHTS_DIR
     from goagent.train import evaluate_games
 
-    model = str(WEIGHTS_DIR / DEFAULT_NAME) if args.model == "default" else args.model
     result = evaluate_games(
-        model,
+        args.model,
         args.sources,
         args.max_games,
         args.batch,
@@ -183,7 +181,11 @@ def _register_sl(subparsers) -> None:
         "over every move.",
     )
     ev.add_argument("sources", nargs="+", help="SGF files, folders or archives")
-    ev.add_argument("--model", default="default", help="checkpoint (default: the shipped default.pt)")
+    ev.add_argument(
+        "--model",
+        default="default",
+        help="checkpoint; default: the shipped networks (9x9.pt on 9x9, default.pt on other sizes)",
+    )
     ev.add_argument("--max-games", type=int, default=None, help="stop after this many games")
     ev.add_argument("--batch", type=int, default=256, help="positions per forward pass")
     add_precision_arguments(ev)

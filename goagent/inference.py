@@ -138,6 +138,14 @@ def specialist_weights() -> dict[int, Path]:
     return found
 
 
+def shipped_weights(size: int) -> Path:
+    """The shipped network that plays ``size`` (its specialist, else ``default.pt``)."""
+    path = specialist_weights().get(size) or default_weights()
+    if path is None:
+        raise FileNotFoundError(f"no network in {WEIGHTS_DIR}: reinstall goagent, or name a checkpoint")
+    return path
+
+
 class ShippedEvaluator:
     """``default``: each board size played by its shipped network.
 

@@ -351,16 +351,29 @@ def evaluate_games(
 ) -> dict:
     """Top-1/top-5 move prediction and value loss over every move of the games in ``sources``.
 
+    ``model_path`` ``default`` means the shipped networks as everywhere else: each board
+    size's specialist where one ships (``weights/9x9.pt``), else ``weights/default.pt``.
     ``precision``/``device``: the numeric path (``goagent.precision``); INT8 calibrates on
     positions the network plays itself, never on the games measured.
     """
     from tqdm import tqdm
 
+    from goagent.inference import shipped_weights
     from goagent.precision import prepare
     from goagent.sgf import read_records
 
-    ckpt = load_checkpoint(model_path, expected_feature_version=features.FEATURE_VERSION)
-    runner = prepare(ckpt.model, precision, device)
+    runners: dict[str, object] = {}  # checkpoint path -> prepared network, loaded once
+    used: dict[int, str] = {}  # board size -> checkpoint path
+
+    def runner_for(size: int):
+        path = str(shipped_weights(size)) if model_path == "default" else str(model_path)
+        if path not in runners:
+            ckpt = load_checkpoint(path, expected_feature_version=features.FEATURE_VERSION)
+            runners[path] = prepare(ckpt.model, precision, device)
+        used[size] = path
+        return runners[path]
+
+    runner = None
     totals = {"top1": 0.0, "top5": 0.0, "value_loss": 0.0, "value_positions": 0, "positions": 0, "games": 0}
     skipped: list[tuple[str, str]] = []
     pending: list[tuple[np.ndarray, int, float]] = []
@@ -386,6 +399,9 @@ def evaluate_games(
             break
         if validation_percent is not None and not is_validation(record.source, validation_percent):
             continue  # keep only the games `sl prepare` held out with this percentage
+        if runner is not runner_for(record.size):
+            flush()  # a batch holds one network's positions
+            runner = runner_for(record.size)
         try:
             state = record.to_state(0)
             winner = record.winner
@@ -404,8 +420,11 @@ def evaluate_games(
     flush()
     bar.close()
     count = max(1, totals["positions"])
+    if runner is None:
+        runner = runner_for(19)  # no games: say which network would have played
     return {
-        "model": str(model_path),
+        "model": str(model_path) if model_path != "default" else ", ".join(sorted(set(used.values()))),
+        "networks": {str(size): path for size, path in sorted(used.items())},
         "precision": runner.precision,
         "device": str(runner.device),
         "games": totals["games"],

@@ -173,3 +173,14 @@ def test_time_limit_stops_with_a_checkpoint_that_resumes(sgf_folder, tmp_path):
     assert load_checkpoint(run / "checkpoint.pt").step == 1
     train(replace(cfg, steps=3), str(data), str(run), progress=False)
     assert load_checkpoint(run / "checkpoint.pt").step == 3
+
+
+def test_sl_eval_default_means_the_shipped_networks(sgf_folder):
+    """``--model default`` is what it is everywhere: 9x9.pt plays the 9x9 games."""
+    from goagent.inference import shipped_weights, specialist_weights
+
+    result = evaluate_games("default", [str(sgf_folder)], max_games=1, progress=False)
+    assert result["games"] == 1
+    assert result["networks"] == {"9": str(shipped_weights(9))}
+    if 9 in specialist_weights():
+        assert result["networks"]["9"].endswith("9x9.pt")
