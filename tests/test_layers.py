@@ -23,3 +23,27 @@ def test_building_the_command_line_imports_neither_numba_nor_torch():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.split() == ["False", "False"]
+
+
+def test_every_module_is_in_a_layers_contract():
+    """A new module must take its place in the layers (pyproject.toml, import-linter):
+    a module outside every contract could import anything."""
+    import re
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    contracts = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
+    placed: dict[str, set[str]] = {}
+    for contract in contracts:
+        if contract.get("type") != "layers":
+            continue
+        for container in contract["containers"]:
+            names = {name for layer in contract["layers"] for name in re.split(r"\s*\|\s*", layer.strip())}
+            placed.setdefault(container, set()).update(names)
+    for package in ("goagent", "goagent.search", "selfplay", "gtp"):
+        folder = root / package.replace(".", "/")
+        modules = {p.stem for p in folder.glob("*.py") if p.stem != "__init__"}
+        modules |= {p.parent.name for p in folder.glob("*/__init__.py")}
+        missing = modules - placed.get(package, set())
+        assert not missing, f"{package}: {sorted(missing)} in no layers contract of pyproject.toml"
