@@ -35,17 +35,18 @@ import argparse
 import collections
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
 import numpy as np
 from sgfmill import sgf
 
 from goagent.coords import BLACK, WHITE, gtp_to_action, sgfmill_to_action
+from goagent.data import split_key
 from goagent.rules import Ruleset, parse_rules, rules_from_sgf
-from goagent.scoring import score, seki_strings
+from goagent.scoring import score, score_state, seki_strings
 from goagent.sgf import SGFError, iter_sources, read_sgf
 
-PLAYOUTS = 256  # for --model playouts
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "kgs-6d"
 
 
@@ -77,8 +78,8 @@ def kgs_count(colors, tb, tw, rules: Ruleset, captures) -> float:
     return float(black - white)
 
 
-def gnugo_dead(gnugo: str, data: bytes, size: int) -> np.ndarray | None:
-    """GNU Go's dead stones for the final position of an SGF game (None on failure)."""
+def gnugo_answers(gnugo: str, data: bytes, flags: list[str], commands: str) -> list[str] | None:
+    """GNU Go's answers (without ``= ``) to ``loadsgf GAME`` and ``commands`` (None on failure)."""
     import tempfile
 
     with tempfile.NamedTemporaryFile(suffix=".sgf") as handle:
@@ -86,33 +87,54 @@ def gnugo_dead(gnugo: str, data: bytes, size: int) -> np.ndarray | None:
         handle.flush()
         try:
             out = subprocess.run(
-                [gnugo, "--mode", "gtp", "--chinese-rules"],
-                input=f"loadsgf {handle.name}\nfinal_status_list dead\nquit\n",
+                [gnugo, "--mode", "gtp", *flags],
+                input=f"loadsgf {handle.name}\n{commands}\nquit\n",
                 capture_output=True,
                 text=True,
-                timeout=120,
+                timeout=300,
             ).stdout
         except (OSError, subprocess.TimeoutExpired):
             return None
-    answers = [block for block in out.split("\n\n") if block.startswith("=")]
-    if len(answers) < 2:
+    answers = [block[1:].strip() for block in out.split("\n\n") if block.startswith("=")]
+    return answers if len(answers) >= 2 else None
+
+
+def gnugo_dead(gnugo: str, data: bytes, size: int) -> np.ndarray | None:
+    """GNU Go's dead stones for the final position of an SGF game (None on failure)."""
+    answers = gnugo_answers(gnugo, data, ["--chinese-rules"], "final_status_list dead")
+    if answers is None:
         return None
     dead = np.zeros(size * size, bool)
-    for vertex in answers[1][1:].split():
+    for vertex in answers[1].split():
         dead[gtp_to_action(vertex, size)] = True
     return dead
 
 
-def final_scores(data_dir: Path, games: int, model: str) -> None:
-    """Winner and margin agreement of a final_score-like count on ``games`` counted games."""
-    from goagent.inference import load_evaluator
-    from goagent.scoring import dead_from_ownership, playout_ownership, score_state
+def gnugo_final_score(gnugo: str, data: bytes, territory: bool) -> float | None:
+    """GNU Go's ``final_score`` of an SGF game (Black minus White; None on failure).
 
-    evaluator = None if model == "playouts" else load_evaluator(model, seed=0)
-    tally = collections.defaultdict(lambda: [0, 0, 0])  # rules -> [games, winner right, margin right]
+    GNU Go counts Japanese-style by default; area rulesets get ``--chinese-rules``."""
+    answers = gnugo_answers(gnugo, data, [] if territory else ["--chinese-rules"], "final_score")
+    if answers is None:
+        return None
+    result = answers[1]
+    if result == "0":
+        return 0.0
+    try:
+        value = float(result[2:])
+    except ValueError:
+        return None
+    return value if result[:1] == "B" else -value
+
+
+def in_sample(name: str, percent: float) -> bool:
+    """A deterministic random sample of games by name (independent of the SL split)."""
+    return (zlib.crc32(b"gnugo:" + split_key(name).encode()) % 10_000) < percent * 100
+
+
+def counted_games(data_dir: Path):
+    """``(name, data, state, rules, margin)`` for each counted game, rules and komi set."""
     for name, data in iter_sources([str(a) for a in sorted(data_dir.glob("*.tar.gz"))]):
-        if sum(t[0] for t in tally.values()) >= games:
-            break
         try:
             record = read_sgf(data, name)
             margin = record.score
@@ -123,22 +145,99 @@ def final_scores(data_dir: Path, games: int, model: str) -> None:
             continue
         rules = rules_from_sgf(record.rules) or parse_rules("japanese")
         state.set_rules(rules)
-        if evaluator is None:
-            own = playout_ownership(state, PLAYOUTS, 0)
-        else:
-            out = evaluator.evaluate([state], [state.legal_mask()])
-            if out.ownership is None:
-                raise SystemExit(f"--final-score: the model {model!r} has no ownership head")
-            own = np.asarray(out.ownership[0], np.float64) * (1.0 if state.to_play == BLACK else -1.0)
-        colors = state.board.to_array().reshape(-1)
-        counted = score_state(state, dead_from_ownership(colors, state.size, own))
-        entry = tally[rules.name]
+        yield name, data, state, rules, margin
+
+
+def final_scores(
+    data_dir: Path,
+    games: int,
+    model: str,
+    gnugo: str | None = None,
+    gnugo_percent: float = 0.0,
+    gnugo_cache: Path | None = None,
+) -> None:
+    """Winner and margin agreement of GTP ``final_score``'s count on ``games`` counted games.
+
+    Reported per ruleset for all games, the validation split (``goagent.data.is_validation``
+    at the default 2%, never trained on) and, with ``gnugo``, a sample of
+    ``gnugo_percent`` of the games plus every validation game, GNU Go beside goagent.
+    ``gnugo_cache``: a JSON file of GNU Go's counts by game, read and extended."""
+    import json
+    import time
+
+    from goagent.data import is_validation
+
+    judge = ownership_judge(model)
+    cache = json.loads(gnugo_cache.read_text()) if gnugo_cache and gnugo_cache.exists() else {}
+    tally = collections.defaultdict(lambda: [0, 0, 0])  # (set, rules) -> [games, winner, margin]
+    seconds = 0.0
+    done = 0
+    for name, data, state, rules, margin in counted_games(data_dir):
+        if done >= games:
+            break
+        done += 1
+        began = time.perf_counter()
+        counted = score_state(state, judge(state))
+        seconds += time.perf_counter() - began
+        val = is_validation(name, 2.0)
+        sets = ["all"] + (["validation"] if val else [])
+        if gnugo and (val or in_sample(name, gnugo_percent)):
+            key = split_key(name)
+            if key not in cache:
+                cache[key] = gnugo_final_score(gnugo, data, rules.territory)
+            theirs = cache[key]
+            if theirs is not None:
+                sets.append("sample: goagent")
+                _tally(tally, "sample: GNU Go", rules.name, theirs, margin)
+        for label in sets:
+            _tally(tally, label, rules.name, counted.margin, margin)
+        if done % 500 == 0:
+            print(f"  {done} games, {seconds / done * 1000:.1f} ms a game", file=sys.stderr, flush=True)
+            if gnugo_cache:
+                gnugo_cache.write_text(json.dumps(cache))
+    if gnugo_cache:
+        gnugo_cache.write_text(json.dumps(cache))
+    print(f"\nfinal_score's count, dead stones from {model!r} (winner right, exact margin right):")
+    print(f"  {done} games, {seconds / max(done, 1) * 1000:.1f} ms a game to judge and count")
+    for (label, ruleset), (n, winner, exact) in sorted(tally.items()):
+        print(f"  {label:16s} {ruleset:12s} {n:5d} games: winner {winner / n:.1%}, margin {exact / n:.1%}")
+
+
+def _tally(tally, label: str, ruleset: str, ours: float, recorded: float) -> None:
+    for key in ((label, ruleset), (label, "(all rules)")):
+        entry = tally[key]
         entry[0] += 1
-        entry[1] += (counted.margin > 0) == (margin > 0)
-        entry[2] += counted.margin == margin
-    print(f"\nfinal_score-like count, dead stones from {model!r} ownership (winner right, margin right):")
-    for label, (n, winner, exact) in sorted(tally.items()):
-        print(f"  {label:12s} {n:4d} games: winner {winner / n:.1%}, margin {exact / n:.1%}")
+        entry[1] += (ours > 0) == (recorded > 0)
+        entry[2] += ours == recorded
+
+
+def ownership_judge(model: str):
+    """``state -> dead bool[n*n]``: the dead-stone finder (``model`` 'playouts'), or a
+    network's raw ownership (``dead_from_ownership``) for comparison."""
+    from goagent.scoring import dead_from_ownership
+
+    if model == "playouts":
+        from goagent.dead_stones import dead_stones
+
+        return dead_stones
+    if model == "random-playouts":  # the judgement before goagent.dead_stones, for comparison
+        from goagent.scoring import playout_ownership
+
+        return lambda state: dead_from_ownership(
+            state.board.to_array().reshape(-1), state.size, playout_ownership(state, 256, 0)
+        )
+    from goagent.inference import load_evaluator
+
+    evaluator = load_evaluator(model, seed=0)
+
+    def judge(state):
+        out = evaluator.evaluate([state], [state.legal_mask()])
+        if out.ownership is None:
+            raise SystemExit(f"--final-score: the model {model!r} has no ownership head")
+        own = np.asarray(out.ownership[0], np.float64) * (1.0 if state.to_play == BLACK else -1.0)
+        return dead_from_ownership(state.board.to_array().reshape(-1), state.size, own)
+
+    return judge
 
 
 def survey(data_dir: Path, gnugo: str | None, gnugo_games: int) -> None:
@@ -241,7 +340,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--model",
         default="default",
-        help="network for --final-score, or 'playouts' (64 random playouts). Default: default",
+        help="network for --final-score, or 'playouts' (goagent.dead_stones). Default: default",
+    )
+    parser.add_argument(
+        "--gnugo-percent",
+        type=float,
+        default=5.0,
+        metavar="P",
+        help="with --final-score, --gnugo: GNU Go counts P%% of the games and the validation ones",
+    )
+    parser.add_argument(
+        "--gnugo-cache", type=Path, default=None, metavar="FILE", help="GNU Go's counts kept in FILE (JSON)"
     )
     parser.add_argument(
         "--no-survey", action="store_true", help="skip the markup survey (with --final-score)"
@@ -253,7 +362,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_survey:
         survey(args.data, args.gnugo, args.gnugo_games)
     if args.final_score:
-        final_scores(args.data, args.final_score, args.model)
+        final_scores(
+            args.data, args.final_score, args.model, args.gnugo, args.gnugo_percent, args.gnugo_cache
+        )
     return 0
 
 

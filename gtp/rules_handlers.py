@@ -8,16 +8,16 @@ A mixin of ``gtp.engine.Engine`` (it uses the engine's ``rules``, ``komi``,
 (japanese, chinese, aga, new_zealand).  The ruleset persists across
 ``clear_board``, as in KataGo.
 
-The count takes dead stones from random playouts' ownership (the playout
-kernel never fills its own eyes, so dead stones get captured): a string is
-dead when its mean ownership leans to the opponent.  Measured on 189 counted
-KGS Japanese games (``python -m goagent.rules_survey --no-survey
---final-score 200``), 256 playouts name the recorded winner in 93.1% and the
-exact margin in 77.2%, the shipped network's raw ownership in 51.9% and 0.5%:
-it learned dead stones as alive (issue "Ownership that knows dead stones").
-Use the network's ownership here once it knows them.  ``goagent.scoring`` then counts under the
-ruleset: area or territory, dame out, seki eyes out under Japanese rules,
-komi plus White's handicap bonus.
+The count takes its dead stones from ``goagent.dead_stones`` (playouts that
+keep live groups alive, judged per string, pass-alive strings never dead), the
+one judgement ``final_score``, ``final_status_list`` and ``kgs-genmove_cleanup``
+share.  Measured on the 7,399 counted KGS games (``python -m
+goagent.rules_survey --no-survey --final-score 7399 --model playouts``;
+docs/BENCHMARKS.md, "Rules and scoring").  The shipped network's ownership is
+not used: it learned dead stones as alive (issue "Ownership that knows dead
+stones").  ``goagent.scoring`` then counts under the ruleset: area or
+territory, dame out, seki eyes out under Japanese rules, komi plus White's
+handicap bonus.
 """
 
 from __future__ import annotations
@@ -32,10 +32,6 @@ from gtp.protocol import CANNOT_SCORE, SYNTAX_ERROR, GtpError, expect
 # kgs-rules names (KGS's GTP extension) -> goagent/KataGo presets.  KGS's Chinese
 # rules use positional superko, which is KataGo's "chinese-kgs".
 KGS_RULES = {"japanese": "japanese", "chinese": "chinese-kgs", "aga": "aga", "new_zealand": "new-zealand"}
-
-# Strings whose mean ownership leans to the opponent by more than this are dead.
-DEAD_THRESHOLD = 0.0
-DEAD_STONE_PLAYOUTS = 256  # about 50 ms on 19x19
 
 
 class RulesCommands:
@@ -75,20 +71,18 @@ class RulesCommands:
 
     # -- the final count -----------------------------------------------------
 
-    def _count_ownership(self):
-        """``float[n*n]`` ownership (Black positive) that decides the dead stones."""
-        return self.core.scoring.playout_ownership(self.state, DEAD_STONE_PLAYOUTS, self.options.seed)
-
     def _dead_stones(self):
-        scoring = self.core.scoring
+        """``bool[n*n]``: the stones the count takes off (``goagent.dead_stones``)."""
+        # Imported here, not at the top: it loads Numba, and the handshake must not
+        # wait for that (see gtp.engine.heavy).
+        from goagent.dead_stones import dead_stones
+
         try:
-            ownership = self._count_ownership()
+            return dead_stones(self.state, seed=self.options.seed)
         except GtpError:
             raise
         except Exception as err:
             raise GtpError(CANNOT_SCORE) from err
-        colors = self.state.board.to_array().reshape(-1)
-        return scoring.dead_from_ownership(colors, self.size, ownership, DEAD_THRESHOLD)
 
     @registry.command("final_score")
     def cmd_final_score(self, args):

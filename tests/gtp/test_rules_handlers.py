@@ -21,6 +21,7 @@ from goagent.coords import BLACK, WHITE, action_to_gtp, gtp_to_action
 from goagent.rules import PRESETS
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "goagent"))
+from test_dead_stones import FALSE_EYE, ONE_EYE, TWO_EYES  # noqa: E402
 from test_scoring import DAME, DEAD, SEKI, board  # noqa: E402
 
 GNUGO = "/usr/games/gnugo"
@@ -90,10 +91,8 @@ def set_position(engine, diagram: str, komi: float = 0.5):
     engine.state.setup(
         black=np.flatnonzero(colors == BLACK).tolist(), white=np.flatnonzero(colors == WHITE).tolist()
     )
-    # Ownership that agrees with the diagram's dead marks.
-    own = np.where(colors == BLACK, 1.0, np.where(colors == WHITE, -1.0, 0.0))
-    own[dead] *= -1.0
-    engine._count_ownership = lambda: own
+    # The diagram's dead marks stand in for the dead-stone finder (tests/goagent/test_dead_stones.py).
+    engine._dead_stones = lambda: dead.copy()
     return colors, dead, n
 
 
@@ -120,8 +119,8 @@ def test_final_status_list_seki(engine):
     assert one(engine, "final_score").text == "W+4.5"  # 22 - 26 - 0.5
 
 
-def test_dead_stones_come_from_playouts(engine):
-    # Black's wall with a lone white stone inside: random playouts capture it.
+def test_dead_stones_come_from_the_finder(engine):
+    # Black's wall with a lone white stone inside: goagent.dead_stones finds it dead.
     letters = "ABCDEFG"
     empty = {"A1", "C1", "D5", "E5", "F5"}
     black = [f"{c}{r}" for c in letters for r in range(1, 8) if f"{c}{r}" not in empty]
@@ -135,7 +134,7 @@ def test_dead_stones_come_from_playouts(engine):
 
 def test_handicap_bonus_in_final_score(engine):
     transcript(engine, "boardsize 9\nkomi 0.5\nfixed_handicap 3")
-    engine._count_ownership = lambda: np.zeros(81)
+    engine._dead_stones = lambda: np.zeros(81, bool)
     transcript(engine, "kata-set-rules japanese")
     japanese = one(engine, "final_score").text
     transcript(engine, "kata-set-rules chinese")
@@ -157,19 +156,38 @@ def gnugo(commands: str) -> list[str]:
     return [block[1:].strip() for block in out.strip().split("\n\n") if block.startswith("=")]
 
 
-@pytest.mark.skipif(not os.access(GNUGO, os.X_OK), reason=f"GNU Go is not installed at {GNUGO}")
-@pytest.mark.parametrize("diagram", [DAME, DEAD], ids=["dame", "dead"])
-def test_final_score_agrees_with_gnugo(engine, tmp_path, diagram):
-    colors, dead, n = set_position(engine, diagram)
+def position_sgf(colors, n: int, path: Path) -> Path:
     stones = "".join(
         f"{tag}" + "".join(f"[{'abcdefghijklmnopqrs'[a % n]}{'abcdefghijklmnopqrs'[a // n]}]" for a in points)
         for tag, points in (("AB", np.flatnonzero(colors == BLACK)), ("AW", np.flatnonzero(colors == WHITE)))
     )
-    path = tmp_path / "position.sgf"
     path.write_text(f"(;GM[1]FF[4]SZ[{n}]KM[0.5]RU[Japanese]{stones})")
+    return path
+
+
+@pytest.mark.skipif(not os.access(GNUGO, os.X_OK), reason=f"GNU Go is not installed at {GNUGO}")
+@pytest.mark.parametrize("diagram", [DAME, DEAD], ids=["dame", "dead"])
+def test_final_score_agrees_with_gnugo(engine, tmp_path, diagram):
+    colors, dead, n = set_position(engine, diagram)
+    path = position_sgf(colors, n, tmp_path / "position.sgf")
     answers = gnugo(f"loadsgf {path}\nfinal_status_list dead\nfinal_score")
     assert sorted(answers[1].split()) == sorted(action_to_gtp(a, n) for a in np.flatnonzero(dead))
     transcript(engine, "kata-set-rules japanese")
+    assert one(engine, "final_score").text == answers[2]
+
+
+@pytest.mark.skipif(not os.access(GNUGO, os.X_OK), reason=f"GNU Go is not installed at {GNUGO}")
+@pytest.mark.parametrize(
+    "diagram", [DEAD, TWO_EYES, ONE_EYE, FALSE_EYE], ids=["dead", "two eyes", "one eye", "false eye"]
+)
+def test_dead_stones_and_score_agree_with_gnugo(engine, tmp_path, diagram):
+    """The finder itself (no dead marks given) against GNU Go on the same position."""
+    colors, _, n = board(diagram)
+    path = position_sgf(colors, n, tmp_path / "position.sgf")
+    answers = gnugo(f"loadsgf {path}\nfinal_status_list dead\nfinal_score")
+    transcript(engine, f"loadsgf {path}")
+    ours = one(engine, "final_status_list dead").text.split()
+    assert sorted(ours) == sorted(answers[1].split())
     assert one(engine, "final_score").text == answers[2]
 
 
@@ -203,9 +221,7 @@ def test_kgs_games_scored_like_gnugo_where_the_dead_stones_agree(tmp_path):
             continue
         engine = make_engine()
         transcript(engine, f"loadsgf {path}")
-        own = np.where(colors == BLACK, 1.0, np.where(colors == WHITE, -1.0, 0.0))
-        own[dead] *= -1.0
-        engine._count_ownership = lambda own=own: own
+        engine._dead_stones = lambda dead=dead: dead
         assert one(engine, "final_score").text == answers[2], name
         compared += 1
     assert compared == 3
