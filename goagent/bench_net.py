@@ -140,32 +140,48 @@ def _bench_inference(
     return out
 
 
-def _bench_training(model: PolicyValueNet, x: torch.Tensor, seconds: float, seed: int) -> list[float]:
+TRAIN_PATHS = ("fp32", "bf16")
+
+
+def _bench_training(
+    model: PolicyValueNet, x: torch.Tensor, seconds: float, seed: int, rounds: int = 5
+) -> dict[str, list[float]]:
+    """Seconds per training step (forward, losses, backward, SGD step) at each of
+    ``TRAIN_PATHS`` (bf16: the autocast `goagent sl train --precision bf16` uses), in
+    interleaved rounds so that a machine's drift hits both alike."""
+    import copy
+
     n = x.shape[-1]
     gen = torch.Generator().manual_seed(seed)
     policy_target = torch.randint(0, n * n + 1, (x.shape[0],), generator=gen).to(x.device)  # (B,)
     value_target = (torch.rand(x.shape[0], generator=gen) * 2 - 1).to(x.device)  # (B,)
-    net = model.to(x.device).train()
-    optimizer = torch.optim.SGD(net.parameters(), lr=1e-3, momentum=0.9, weight_decay=1e-4)
+    steps = {}
+    for path in TRAIN_PATHS:
+        net = copy.deepcopy(model).to(x.device).train()
+        optimizer = torch.optim.SGD(net.parameters(), lr=1e-3, momentum=0.9, weight_decay=1e-4)
+        bf16 = path == "bf16"
 
-    from goagent.precision import autocast_dtype
+        def step(net=net, optimizer=optimizer, bf16=bf16) -> None:
+            with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=bf16):
+                out = net(x)
+            policy_loss = F.cross_entropy(out.policy_logits.float(), policy_target)
+            loss = policy_loss + F.mse_loss(out.value.float(), value_target)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            _sync(x.device)
 
-    dtype = autocast_dtype("auto", x.device.type)
-
-    def step() -> None:
-        # the autocast `goagent sl train --precision auto` uses here
-        with torch.autocast(x.device.type, dtype=dtype or torch.bfloat16, enabled=dtype is not None):
-            out = net(x)
-        policy_loss = F.cross_entropy(out.policy_logits.float(), policy_target)
-        loss = policy_loss + F.mse_loss(out.value.float(), value_target)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        _sync(x.device)
-
-    for _ in range(2):
-        step()
-    return _time_rounds(step, seconds)
+        for _ in range(2):
+            step()  # warm-up: oneDNN picks its kernels on the first calls
+        steps[path] = step
+    start = time.perf_counter()
+    steps["fp32"]()
+    calls = max(1, int(seconds / rounds / len(steps) / max(time.perf_counter() - start, 1e-6)))
+    times: dict[str, list[float]] = {path: [] for path in steps}
+    for _ in range(rounds):
+        for path, step in steps.items():
+            times[path].append(_time_round(step, calls))
+    return times
 
 
 def benchmark(
@@ -238,8 +254,19 @@ def benchmark(
     result["inference_pos_per_s"] = batch / first["seconds_per_batch"]  # the first path (fp32 by default)
     result["inference_ms_per_batch"] = 1000 * first["seconds_per_batch"]
     if training is not None:
-        result["train_pos_per_s"] = batch / statistics.median(training)
-        result["train_ms_per_batch"] = 1000 * statistics.median(training)
+        auto = "bf16" if autocast_dtype("auto", dev.type) else "fp32"
+        fp32 = statistics.median(training["fp32"])
+        result["train"] = {
+            path: {
+                "pos_per_s": batch / statistics.median(t),
+                "ms_per_batch": 1000 * statistics.median(t),
+                "vs_fp32": fp32 / statistics.median(t),
+                "rounds_ms": [1000 * v for v in t],
+            }
+            for path, t in training.items()
+        }
+        result["train_pos_per_s"] = result["train"][auto]["pos_per_s"]  # what `sl train` runs (auto)
+        result["train_ms_per_batch"] = result["train"][auto]["ms_per_batch"]
     return result
 
 
@@ -259,10 +286,15 @@ def format_table(result: dict[str, Any]) -> str:
             f"{'inference ' + path:14} {r['pos_per_s']:12.0f} {r['ms_per_batch']:10.1f} {ratio:>8} "
             f"{r['prepare_s']:8.2f}  {PATH_NOTES[path]}"
         )
-    if "train_pos_per_s" in result:
+    bf16_note = (
+        "hardware bf16" if "avx512_bf16" in result["cpu_flags"] or "amx_bf16" in result["cpu_flags"] else ""
+    )
+    for path, r in result.get("train", {}).items():
+        auto = " (sl train's auto)" if result["train_precision"].startswith(path) else ""
+        note = "fp32" if path == "fp32" else f"bf16 autocast {bf16_note}"
         lines.append(
-            f"{'train step':14} {result['train_pos_per_s']:12.0f} {result['train_ms_per_batch']:10.1f} "
-            f"{'':8} {'':8}  {result['train_precision']}"
+            f"{'train ' + path:14} {r['pos_per_s']:12.0f} {r['ms_per_batch']:10.1f} {r['vs_fp32']:7.2f}x "
+            f"{'':8}  {note}{auto}"
         )
     lines.append(
         f"start s: preparing the path (INT8: tracing, calibrating on self-play positions, converting); "

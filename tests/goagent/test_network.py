@@ -275,6 +275,9 @@ def test_bench_net_runs(tmp_path):
 
     result = bench_net.benchmark("tiny", 5, 2, seconds=0.05, threads=1, in_channels=IN_CHANNELS)
     assert result["inference_pos_per_s"] > 0 and result["train_pos_per_s"] > 0
+    assert set(result["train"]) == {"fp32", "bf16"}  # both training paths, side by side
+    assert result["train"]["fp32"]["vs_fp32"] == 1.0 and result["train"]["bf16"]["pos_per_s"] > 0
+    assert "train bf16" in bench_net.format_table(result)
     path = save_checkpoint(tmp_path / "net.pt", make_model(), feature_version=FEATURE_VERSION)
     result = bench_net.benchmark(str(path), 5, 2, seconds=0.05, threads=1, train=False)
     assert "checkpoint" in result["source"] and "train_pos_per_s" not in result
