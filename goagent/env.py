@@ -60,6 +60,7 @@ import copy
 import operator
 import os
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import gymnasium
@@ -130,7 +131,8 @@ def _state_from_sgf(source: Any, moves: int | None, superko: bool) -> GameState:
     if moves is not None and not 0 <= moves <= total:
         raise ValueError(f"moves must be between 0 and {total} (the record has {total} moves), not {moves}")
     state = record.to_state(moves)  # replayed under the record's own ko rule
-    state.superko = superko  # and played on under the env's
+    if superko != state.superko:  # and played on under the env's ko rule
+        state.set_rules(replace(state.rules, ko="positional" if superko else "simple"))
     if state.is_over:
         raise ValueError("the SGF start position ends with two passes: choose fewer moves")
     return state

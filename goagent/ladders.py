@@ -52,19 +52,22 @@ _ILLEGAL = -2
 #   boards int8[D, 8K] and words uint64[D, K], the same memory: the position
 #       at each depth of a ladder search (row 0: the position itself),
 #       copied a word at a time;
-#   work int64[_WORK_ROWS, W*W]: rows _MARK (flood-fill stamps), _SEEN
-#       (stamps of the attacker groups checked), _MEMBERS (stones of the
-#       last fill), _TARGET (stones of the target), _ROOTLIBS (see below);
-#       per group index: _HEADS (its first stone in raster order), _GLIBS
-#       (liberties), _GPLANE (its ladder plane or -1); per point: _LABEL
-#       (group index or -1) and the cache rows _TOUCHED, _LIBREAD,
+#   work int64[_WORK_ROWS, W*W]: rows _MARK (flood-fill stamps), _TMARK
+#       (the same for fills of the target), _SEEN (stamps of the attacker
+#       groups checked), _MEMBERS (stones of the last fill), _TARGET (stones
+#       of the target), _ROOTLIBS (see below); per group index: _HEADS (its
+#       first stone in raster order), _GLIBS (liberties), _GLIB0 and _GLIB1
+#       (the first two found), _GPLANE (its ladder plane or -1); per point:
+#       _LABEL (group index or -1) and the cache rows _TOUCHED, _LIBREAD,
 #       _LIBS_LOW, _LIBS_HIGH, _CHANGED, _CHANGED_HERE, _PREV_COLOR (see
 #       "The ladder cache");
 #   moves int64[D, _MAX_MOVES]: the moves to try at each depth;
-#   meta int64[D, 5]: per depth _NMOVES, _NEXT (the next move to try), _KOPT
+#   meta int64[D, _META]: per depth _NMOVES, _NEXT (the next move to try), _KOPT
 #       (the ko point binding the player to move), _BOUND (below), _PLAYED
 #       (the ko result of the first move if row d + 1 already holds it, else
-#       _NOT_PLAYED);
+#       _NOT_PLAYED), _TLO and _THI (the _TMARK stamps of the target's stones
+#       at an attacker's node), and _PRE, _PNL, _PL0, _PL1 (the target's
+#       liberties after an extension, see ``_extend``);
 #   sc int64[_SC_SIZE]: _STAMP, _SCAN, _LIB0 and _LIB1 (the first two
 #       liberties found by the last fill), _BUDGET (search nodes left), and
 #       the cache's _SINCE, _CALLS and _POOLTOP.
@@ -75,6 +78,12 @@ _ILLEGAL = -2
 # holding a root stone has lost at most one liberty per move played, so
 # rootlibs - moves bounds its liberties from below and most flood fills are
 # skipped.  _BOUND holds the moves played, or _NO_BOUND after a capture.
+#
+# The target itself is filled once per defender's node: after its extension
+# the new liberties come from a fill of the stones joined (``_extend``), and
+# an atari, which leaves it one liberty, needs no fill of it to know it is
+# not captured (``_captures``).  Neither changes what the search visits or
+# in which order, only how it learns it.
 # --------------------------------------------------------------------------
 
 (
@@ -94,9 +103,13 @@ _ILLEGAL = -2
     _CHANGED,
     _CHANGED_HERE,
     _PREV_COLOR,
-) = range(16)
-_WORK_ROWS = 16
-_NMOVES, _NEXT, _KOPT, _BOUND, _PLAYED = range(5)
+    _TMARK,
+    _GLIB0,
+    _GLIB1,
+) = range(19)
+_WORK_ROWS = 19
+_NMOVES, _NEXT, _KOPT, _BOUND, _PLAYED, _TLO, _THI, _PRE, _PNL, _PL0, _PL1 = range(11)
+_META = 11
 _STAMP, _SCAN, _LIB0, _LIB1, _BUDGET, _SINCE, _CALLS, _POOLTOP = range(8)
 _SC_SIZE = 8
 _MAX_MOVES = 16  # defender options per node; a node with more counts as an escape
@@ -126,18 +139,19 @@ def _rootlibs_above(work, sc, q, bound):
 
 
 @njit(cache=True, _nrt=False)
-def _group(boards, d, p, w, work, into, sc, max_libs):
+def _group(boards, d, p, w, work, into, sc, max_libs, mark=_MARK, skip=-1):
     """Flood-fill the group at p of ``boards[d]``: returns (size, liberties).
 
     The stones go to ``work[into, :size]``, the first two liberties to
-    ``sc[_LIB0]`` and ``sc[_LIB1]``.  The fill stops once ``max_libs``
-    liberties are found (the size is then partial): most questions are
-    "none?", "one?" or "three or more?".
+    ``sc[_LIB0]`` and ``sc[_LIB1]``, the stamp ``sc[_STAMP]`` to row ``mark``.
+    The fill stops once ``max_libs`` liberties are found (the size is then
+    partial): most questions are "none?", "one?" or "three or more?".  Points
+    stamped ``skip`` in row ``mark`` count as visited already.
     """
     sc[_STAMP] += 1
     s = sc[_STAMP]
     c = boards[d, p]
-    work[_MARK, p] = s
+    work[mark, p] = s
     work[into, 0] = p
     head = 0
     tail = 1
@@ -146,15 +160,15 @@ def _group(boards, d, p, w, work, into, sc, max_libs):
         q = work[into, head]
         head += 1
         for r in (q - 1, q + 1, q - w, q + w):
-            if work[_MARK, r] == s:
+            if work[mark, r] == s or work[mark, r] == skip:
                 continue
             cr = boards[d, r]
             if cr == c:
-                work[_MARK, r] = s
+                work[mark, r] = s
                 work[into, tail] = r
                 tail += 1
             elif cr == EMPTY:
-                work[_MARK, r] = s
+                work[mark, r] = s
                 if nlibs < 2:
                     sc[_LIB0 + nlibs] = r
                 nlibs += 1
@@ -199,8 +213,47 @@ def _open(boards, d, p, exclude, w, work, sc):
 
 
 @njit(cache=True, _nrt=False)
-def _play(boards, d, p, c, ko, w, work, sc, moves):
-    """c plays at p on ``boards[d]``; ``moves`` is the bound after this move (see above).
+def _captures(boards, d, p, o, w, work, sc, moves, tlo, thi):
+    """Take off ``boards[d]`` the groups of color o next to p left without a liberty:
+    ``(stones captured, a point of the last group taken)``.
+
+    A neighbour stamped in ``[tlo, thi]`` of row _TMARK is a stone of a target
+    known to keep a liberty (see ``_expand_attacker``): no fill for it.
+    """
+    captured = 0
+    last = -1
+    for q in (p - 1, p + 1, p - w, p + w):
+        if boards[d, q] != o:
+            continue
+        t = work[_TMARK, q]
+        if tlo <= t and t <= thi:
+            continue  # a stone of the target, which keeps a liberty
+        if _open(boards, d, q, -1, w, work, sc) or _rootlibs_above(work, sc, q, moves):
+            continue  # surely keeps a liberty
+        if _group(boards, d, q, w, work, _MEMBERS, sc, 1)[1] == 0:
+            captured += _remove(boards, d, q, w, work)
+            last = q
+    return captured, last
+
+
+@njit(cache=True, _nrt=False)
+def _ko_after(boards, d, p, c, w, captured, last):
+    """The ko point a capture of ``captured`` stones (``last`` among them) by c at p leaves, or -1."""
+    if captured != 1:
+        return -1
+    empties = 0
+    for q in (p - 1, p + 1, p - w, p + w):
+        if boards[d, q] == c:
+            return -1
+        if boards[d, q] == EMPTY:
+            empties += 1
+    return last if empties == 1 else -1
+
+
+@njit(cache=True, _nrt=False)
+def _play(boards, d, p, c, ko, w, work, sc, moves, tlo, thi):
+    """c plays at p on ``boards[d]``; ``moves`` is the bound after this move (see above),
+    ``tlo``, ``thi`` as in ``_captures``.
 
     Returns ``(ko point binding the next mover or -1, stones captured)``, or
     ``(_ILLEGAL, 0)`` for an occupied point, the ko point or suicide (the
@@ -211,15 +264,7 @@ def _play(boards, d, p, c, ko, w, work, sc, moves):
     if boards[d, p] != EMPTY or p == ko:
         return _ILLEGAL, 0
     boards[d, p] = c
-    o = 3 - c
-    captured = 0
-    last = -1
-    for q in (p - 1, p + 1, p - w, p + w):
-        if boards[d, q] != o or _open(boards, d, q, -1, w, work, sc) or _rootlibs_above(work, sc, q, moves):
-            continue  # surely keeps a liberty
-        if _group(boards, d, q, w, work, _MEMBERS, sc, 1)[1] == 0:
-            captured += _remove(boards, d, q, w, work)
-            last = q
+    captured, last = _captures(boards, d, p, 3 - c, w, work, sc, moves, tlo, thi)
     if captured == 0:
         if _open(boards, d, p, -1, w, work, sc):
             return -1, 0
@@ -229,43 +274,87 @@ def _play(boards, d, p, c, ko, w, work, sc, moves):
         if _group(boards, d, p, w, work, _MEMBERS, sc, 1)[1] == 0:
             return _ILLEGAL, 0
         return -1, 0
-    if captured == 1:
-        lone = True
-        empties = 0
-        for q in (p - 1, p + 1, p - w, p + w):
-            if boards[d, q] == c:
-                lone = False
-            elif boards[d, q] == EMPTY:
-                empties += 1
-        if lone and empties == 1:
-            return last, 1
-    return -1, captured
+    return _ko_after(boards, d, p, c, w, captured, last), captured
+
+
+@njit(cache=True, inline="always")
+def _copy_down(words, d):
+    for i in range(words.shape[1]):
+        words[d + 1, i] = words[d, i]
 
 
 @njit(cache=True, _nrt=False)
-def _play_child(boards, words, work, meta, sc, d, p, c, ko, w):
+def _play_child(boards, words, work, meta, sc, d, p, c, ko, w, tlo, thi):
     """Copy depth d to d + 1 and play there; returns the ko point or _ILLEGAL."""
-    for i in range(words.shape[1]):
-        words[d + 1, i] = words[d, i]
+    _copy_down(words, d)
     bound = meta[d, _BOUND] + 1
-    k, captured = _play(boards, d + 1, p, c, ko, w, work, sc, bound)
+    k, captured = _play(boards, d + 1, p, c, ko, w, work, sc, bound, tlo, thi)
     meta[d + 1, _BOUND] = _NO_BOUND if captured else bound
+    meta[d + 1, _PRE] = 0
     return k
 
 
 @njit(cache=True, _nrt=False)
+def _extend(boards, words, work, meta, sc, d, p, c, ko, w, s):
+    """The defender c extends at p, the one liberty of the target filled (stamp s in
+    _TMARK) at depth d: as ``_play_child``, and when nothing is captured, the
+    target's liberties at depth d + 1 too (below); returns the ko point or _ILLEGAL.
+
+    The target's old stones then have no liberty left and touch no other
+    stone of c, so its liberties are those of p and the groups joined there,
+    found by a fill from p that skips the old stones, and found in the order
+    a fill of the whole group from its first stone would find them (it
+    reaches p only through old stones, which add no liberty).  That fill is
+    kept in ``meta[d + 1]`` (_PRE set) for the attacker's node, and gives the
+    stamps of the target's stones there (_TLO, _THI).
+    """
+    _copy_down(words, d)
+    bound = meta[d, _BOUND] + 1
+    meta[d + 1, _PRE] = 0
+    _touch(work, sc, p)
+    if p == ko:  # p is a liberty: empty
+        return _ILLEGAL
+    boards[d + 1, p] = c
+    captured, last = _captures(boards, d + 1, p, 3 - c, w, work, sc, bound, 1, 0)
+    meta[d + 1, _BOUND] = _NO_BOUND if captured else bound
+    if captured:
+        return _ko_after(boards, d + 1, p, c, w, captured, last)
+    _, nl = _group(boards, d + 1, p, w, work, _MEMBERS, sc, 3, _TMARK, s)
+    if nl == 0:
+        return _ILLEGAL  # suicide
+    meta[d + 1, _PRE] = 1
+    meta[d + 1, _PNL] = nl
+    meta[d + 1, _PL0] = sc[_LIB0]
+    meta[d + 1, _PL1] = sc[_LIB1]
+    meta[d + 1, _TLO] = s
+    meta[d + 1, _THI] = sc[_STAMP]
+    return -1
+
+
+@njit(cache=True, _nrt=False)
 def _expand_attacker(boards, words, work, moves, meta, sc, d, g, ko, w):
-    """Attacker to move at depth d: returns 0 or 1 for a leaf (captured?), 2 with moves to try."""
-    _, nl = _group(boards, d, g, w, work, _TARGET, sc, 3)
+    """Attacker to move at depth d: returns 0 or 1 for a leaf (captured?), 2 with moves to try.
+
+    The target's stones at depth d are those of the defender's color stamped
+    in ``[meta[d, _TLO], meta[d, _THI]]`` of _TMARK (until later fills stamp
+    them again): with two liberties, an atari cannot capture them.
+    """
+    if meta[d, _PRE]:  # the defender's extension left the fill (see _extend)
+        nl = meta[d, _PNL]
+        l0 = meta[d, _PL0]
+        l1 = meta[d, _PL1]
+    else:
+        _, nl = _group(boards, d, g, w, work, _TARGET, sc, 3, _TMARK)
+        meta[d, _TLO] = meta[d, _THI] = sc[_STAMP]
+        l0 = sc[_LIB0]
+        l1 = sc[_LIB1]
     if nl == 1:
         attacker = 3 - boards[d, g]
-        taken = _play_child(boards, words, work, meta, sc, d, sc[_LIB0], attacker, ko, w)
+        taken = _play_child(boards, words, work, meta, sc, d, l0, attacker, ko, w, 1, 0)
         return 0 if taken == _ILLEGAL else 1
     if nl != 2:
         return 0
     # Atari at one liberty leaves the defender the other one to extend to.
-    l0 = sc[_LIB0]
-    l1 = sc[_LIB1]
     open0 = _open(boards, d, l1, l0, w, work, sc)  # room at l1 after an atari at l0
     open1 = _open(boards, d, l0, l1, w, work, sc)
     if open1 < open0:  # try the tighter atari first: that is where ladders work
@@ -291,7 +380,7 @@ def _expand_defender(boards, words, work, moves, meta, sc, d, g, ko, w):
     """
     defender = boards[d, g]
     attacker = 3 - defender
-    size, nl = _group(boards, d, g, w, work, _TARGET, sc, 3)
+    size, nl = _group(boards, d, g, w, work, _TARGET, sc, 3, _TMARK)
     if nl != 1:
         return 0
     extend = sc[_LIB0]
@@ -299,9 +388,14 @@ def _expand_defender(boards, words, work, moves, meta, sc, d, g, ko, w):
         return 0
     # Most lines end with an extension to three liberties: check that before
     # looking for captures.  Row d + 1 keeps the extension for the search.
-    extended = _play_child(boards, words, work, meta, sc, d, extend, defender, ko, w)
-    if extended != _ILLEGAL and _group(boards, d + 1, g, w, work, _MEMBERS, sc, 3)[1] >= 3:
-        return 0
+    extended = _extend(boards, words, work, meta, sc, d, extend, defender, ko, w, sc[_STAMP])
+    if extended != _ILLEGAL:
+        if meta[d + 1, _PRE]:
+            libs = meta[d + 1, _PNL]
+        else:
+            libs = _group(boards, d + 1, g, w, work, _MEMBERS, sc, 3)[1]
+        if libs >= 3:
+            return 0
     meta[d, _PLAYED] = extended
     # The options: extend, or capture an attacker group in atari next to g.
     moves[d, 0] = extend
@@ -371,8 +465,14 @@ def _ladder(boards, words, work, moves, meta, sc, d0, g, ko, attacker_turn, w):
             if i == 0 and meta[d, _PLAYED] != _NOT_PLAYED:
                 k2 = meta[d, _PLAYED]  # already on row d + 1
             else:
-                mover = 3 - defender if att else defender
-                k2 = _play_child(boards, words, work, meta, sc, d, moves[d, i], mover, meta[d, _KOPT], w)
+                if att:  # an atari: the target keeps a liberty
+                    k2 = _play_child(
+                        boards, words, work, meta, sc, d, moves[d, i], 3 - defender, meta[d, _KOPT], w,
+                        meta[d, _TLO], meta[d, _THI],
+                    )  # fmt: skip
+                else:
+                    ko2 = meta[d, _KOPT]
+                    k2 = _play_child(boards, words, work, meta, sc, d, moves[d, i], defender, ko2, w, 1, 0)
             if k2 == _ILLEGAL:
                 continue
             status = _expand(boards, words, work, moves, meta, sc, d + 1, g, k2, not att, w)
@@ -425,6 +525,8 @@ def label_groups(boards, work, sc, stones, me, out, own_libs, opp_libs):
                 out[plane, q // w - 1, q % w - 1] = 1.0
             work[_HEADS, ngroups] = p
             work[_GLIBS, ngroups] = nl
+            work[_GLIB0, ngroups] = sc[_LIB0]  # as a fill from p finds them first
+            work[_GLIB1, ngroups] = sc[_LIB1]
             ngroups += 1
     return ngroups
 
@@ -438,7 +540,7 @@ def label_groups(boards, work, sc, stones, me, out, own_libs, opp_libs):
 # only decide whether to skip a flood fill, but a skip taken on a bound that
 # no longer holds could change the answer).  The search stamps what it
 # reads, with values above any stamp before the question:
-#   - _MARK: each stone and liberty a flood fill visits.  A fill reads the
+#   - _MARK and _TMARK: each stone and liberty a flood fill visits.  A fill reads the
 #     four neighbours of a stone, but only the color of a liberty;
 #   - _TOUCHED: each centre of ``_open`` and ``_play`` (``_touch``), whose
 #     four neighbours are read;
@@ -527,12 +629,13 @@ def _store(cache, pool, work, sc, boards, since, row, pt, key, answer):
     start = top
     for p in range(w2):
         # Cheap to test, and most points fail: decide the rest only for these.
-        if max(work[_TOUCHED, p], work[_MARK, p], work[_LIBREAD, p]) <= since:
+        mark = max(work[_MARK, p], work[_TMARK, p])  # target fills stamp _TMARK
+        if max(work[_TOUCHED, p], mark, work[_LIBREAD, p]) <= since:
             continue
-        if work[_TOUCHED, p] > since or (work[_MARK, p] > since and boards[0, p] != EMPTY):
+        if work[_TOUCHED, p] > since or (mark > since and boards[0, p] != EMPTY):
             pool[top] = p  # read around p
             top += 1
-        elif work[_MARK, p] > since:
+        elif mark > since:
             # Empty here: the search only ever read it as a liberty, or played
             # there (then _play touched it).
             pool[top] = w2 + p
@@ -554,14 +657,15 @@ def _store(cache, pool, work, sc, boards, since, row, pt, key, answer):
 def _capturable(boards, words, work, moves, meta, sc, me, g, ko, w):
     """The ataris by ``me`` (``ko`` binding it) that capture the opponent's two-liberty
     group at g in a ladder: ``(first or -1, second or -1)``."""
-    _group(boards, 0, g, w, work, _MEMBERS, sc, 3)
+    _group(boards, 0, g, w, work, _MEMBERS, sc, 3, _TMARK)
+    s = sc[_STAMP]
     l0 = sc[_LIB0]
     l1 = sc[_LIB1]
     mark0 = mark1 = -1
     for atari, other in ((l0, l1), (l1, l0)):
         if _open(boards, 0, other, atari, w, work, sc) >= 3:
             continue
-        k2 = _play_child(boards, words, work, meta, sc, 0, atari, me, ko, w)
+        k2 = _play_child(boards, words, work, meta, sc, 0, atari, me, ko, w, s, s)
         if k2 == _ILLEGAL:
             continue
         sc[_BUDGET] = LADDER_BUDGET
@@ -600,6 +704,34 @@ def _question(boards, words, work, moves, meta, sc, cache, pool, me, g, nl, ko, 
     return plane, mark0, mark1
 
 
+@njit(cache=True, inline="always")
+def _room(boards, p, exclude, w):
+    """Empty neighbours of p in the position other than ``exclude`` (``_open`` unstamped)."""
+    k = 0
+    for q in (p - 1, p + 1, p - w, p + w):
+        if q != exclude and boards[0, q] == EMPTY:
+            k += 1
+    return k
+
+
+@njit(cache=True, _nrt=False)
+def _escapes(boards, work, gi, nl, w):
+    """True if group gi's question is "not captured" at its first step, no search needed.
+
+    The search's own first tests, on the liberties ``label_groups`` found: a
+    stone in atari whose liberty has three empty neighbours extends to three
+    liberties (``_expand_defender``); a two-liberty group with three empty
+    neighbours around each liberty, the other one aside, is never put in
+    atari (``_expand_attacker``, ``_capturable``).  Asking these first skips
+    the cache and its footprint for the many groups they settle.
+    """
+    l0 = work[_GLIB0, gi]
+    if nl == 1:
+        return _room(boards, l0, -1, w) >= 3
+    l1 = work[_GLIB1, gi]
+    return _room(boards, l1, l0, w) >= 3 and _room(boards, l0, l1, w) >= 3
+
+
 @njit(cache=True, _nrt=False)
 def ladder_planes(boards, words, work, moves, meta, sc, cache, pool, n, me, ko, ngroups, out, base):
     """Fill the four ladder planes (``out[base:base + 4]``) for the side to move ``me``.
@@ -611,11 +743,12 @@ def ladder_planes(boards, words, work, moves, meta, sc, cache, pool, n, me, ko, 
     if cache.shape[2] > 0:
         _stamp_changes(boards, work, sc, w)
     meta[0, _BOUND] = 0
+    meta[0, _PRE] = 0
     for gi in range(ngroups):
         work[_GPLANE, gi] = -1
         g = work[_HEADS, gi]
         nl = work[_GLIBS, gi]
-        if nl > 2 or (nl == 1 and boards[0, g] != me):
+        if nl > 2 or (nl == 1 and boards[0, g] != me) or _escapes(boards, work, gi, nl, w):
             continue
         plane, mark0, mark1 = _question(boards, words, work, moves, meta, sc, cache, pool, me, g, nl, ko, w)
         work[_GPLANE, gi] = plane
@@ -644,11 +777,12 @@ def new_work(n, ladders):
     work = np.empty((_WORK_ROWS, w * w), np.int64)
     work[_MARK] = 0  # flood-fill stamps start at 1
     work[_SEEN] = 0
+    work[_TMARK] = 0
     return (
         np.empty((depth, (w * w + 7) // 8), np.uint64),
         work,
         np.empty((depth, _MAX_MOVES), np.int64),
-        np.empty((depth, 5), np.int64),
+        np.empty((depth, _META), np.int64),
         np.zeros(_SC_SIZE, np.int64),
         np.zeros((2, _CACHE_FIELDS, 0), np.int64),
         np.zeros(0, np.int64),
@@ -662,7 +796,7 @@ def _context_sizes(n):
     depth = 8 * n + 8
     words = depth * ((w2 + 7) // 8)
     cache = 2 * _CACHE_FIELDS * w2
-    return (words, _WORK_ROWS * w2, depth * _MAX_MOVES, depth * 5, _SC_SIZE, cache, _POOL_PER_POINT * w2)
+    return (words, _WORK_ROWS * w2, depth * _MAX_MOVES, depth * _META, _SC_SIZE, cache, _POOL_PER_POINT * w2)
 
 
 @njit(cache=True, inline="always")
@@ -687,7 +821,7 @@ def context_views(arena, n):
         arena[:o1].view(np.uint64).reshape((depth, sizes[0] // depth)),
         arena[o1:o2].reshape((_WORK_ROWS, w2)),
         arena[o2:o3].reshape((depth, _MAX_MOVES)),
-        arena[o3:o4].reshape((depth, 5)),
+        arena[o3:o4].reshape((depth, _META)),
         arena[o4:o5],
         arena[o5:o6].reshape((2, _CACHE_FIELDS, w2)),
         arena[o6 : o6 + sizes[6]],

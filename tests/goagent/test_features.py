@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import pytest
 
-from goagent import features
+from goagent import features, ladders
 from goagent.board import Board
 from goagent.coords import BLACK, EMPTY, WHITE, action_to_gtp, gtp_to_action, to_action
 from goagent.features import (
@@ -476,6 +476,42 @@ def test_ladder_planes_match_a_reference_reader_on_random_positions():
         compared += 1
     assert compared >= 35
     assert marked >= 30  # the positions did contain ladders to compare
+
+
+@pytest.mark.parametrize("size, games, stride", [(9, 6, 7), (13, 3, 17), (19, 2, 41)])
+def test_ladder_reader_matches_the_reference_through_whole_random_games(size, games, stride):
+    # Whole games (filled-up boards included, where targets are big and the
+    # reader's shortcuts for extensions and ataris matter most), read afresh
+    # by features.encode and, position after position, through one ladder
+    # cache as the env reads them; every stride-th position also by the
+    # reference reader.
+    context = ladders.context_views(ladders.new_context(size), size)
+    out = np.empty((NUM_PLANES, size, size), np.float32)
+    compared = marked = 0
+    for seed in range(games):
+        state = GameState(size)
+        rng = np.random.default_rng(100 + seed)
+        for ply in range(size * size * 3 // 2):
+            legal = np.flatnonzero(state.legal_mask()[:-1])
+            legal = [a for a in legal.tolist() if not state.board.is_eye(a, state.to_play)]
+            if not legal:
+                break
+            state.play(int(rng.choice(legal)))
+            planes = encode(state)
+            c = compact(state)
+            features.fill_planes(c.stones, c.to_play, c.komi, c.ko, c.legal, out, True, context)
+            assert np.array_equal(out, planes), (seed, ply)
+            if ply % stride:
+                continue
+            expected = _ref_ladder_planes(state, max_nodes=200)
+            if expected is None:
+                continue
+            for name in LADDER_PLANES:
+                got = planes[plane_index(name)].reshape(-1).astype(bool)
+                assert np.array_equal(got, expected[name]), (seed, ply, name)
+                marked += int(got.sum())
+            compared += 1
+    assert compared >= 10 and marked >= 20
 
 
 def test_feature_modules_do_not_import_torch():
