@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 
 from goagent.coords import BLACK
+from goagent.winrate import black_winrate
 from gtp import registry
 from gtp.analysis import (
     GOGUI_ANALYZE_COMMANDS,
@@ -171,5 +172,5 @@ class AnalyzeCommands:
         state = self._gogui_position(args)
         value = float(self.brain.evaluate(state).values[0])
         ownership, source = self.brain.ownership_black(state)
-        winrate = self.core.brain.black_winrate(value, state.to_play)
+        winrate = black_winrate(value, state.to_play)
         return ownership_gfx(ownership, winrate, self.size, f"{source}; value from the evaluator")

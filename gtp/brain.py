@@ -28,12 +28,11 @@ from goagent.game import GameState
 from goagent.mcts import Evaluation, MoveRule, PlayoutEvaluator, Search, SearchConfig, SearchResult
 from goagent.player import NO_FLAGS, Decision, MoveFlags, Player, PlayerConfig, TimeControl
 from goagent.scoring import playout_ownership
-from goagent.winrate import black_winrate
 from gtp.options import EngineOptions
 from gtp.protocol import GtpError
 
 log = logging.getLogger(__name__)
-__all__ = ["Brain", "EngineOptions", "TimeControl", "black_winrate"]
+__all__ = ["Brain", "EngineOptions"]
 
 OWNERSHIP_PLAYOUTS = 128
 # No pass before half the board's points are played, while another move is legal:

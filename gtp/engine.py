@@ -64,12 +64,11 @@ def heavy() -> SimpleNamespace:
     """The modules that load Numba (and maybe torch), imported on first use so the
     handshake never waits for them."""
     with _heavy_lock:
-        from goagent import game, scoring, sgf, textboard
+        from goagent import game, player, scoring, sgf, textboard
         from gtp import brain, handicap
 
-    return SimpleNamespace(
-        game=game, sgf=sgf, textboard=textboard, brain=brain, handicap=handicap, scoring=scoring
-    )
+    modules = {"game": game, "sgf": sgf, "textboard": textboard, "scoring": scoring, "player": player}
+    return SimpleNamespace(brain=brain, handicap=handicap, **modules)
 
 
 class Engine(RulesCommands, PlayCommands, AnalyzeCommands, ParamCommands):

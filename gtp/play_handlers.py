@@ -74,7 +74,7 @@ class PlayCommands:
     # -- clocks ----------------------------------------------------------------
 
     def _set_clock(self, main: float = 0.0, byo: float = 0.0, stones: int = 0, periods: int = 0) -> str:
-        control = self.core.brain.TimeControl(main, byo, int(stones), int(periods))
+        control = self.core.player.TimeControl(main, byo, int(stones), int(periods))
         self.brain.set_time_control(control)
         return ""
 

@@ -188,6 +188,7 @@ def test_kata_analyze_takes_every_katago_key_and_reports_katago_1x_fields():
 
 def test_kata_analyze_ownership_without_an_ownership_head():
     engine = make_engine(analyze_seconds=0.2)
+    engine.brain.ready()  # load and warm up first: the 0.2 s are for searching, even on a busy machine
     transcript(engine, "boardsize 5\nplay b c3")
     line = info_lines(one(engine, "kata-analyze b 5 ownership true"))[-1]
     assert "scoreLead" not in line  # the playout evaluator has no score head
