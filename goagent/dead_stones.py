@@ -60,6 +60,8 @@ from goagent.scoring import _adjacent, label_regions
 # Strings of this many stones or more never go into self-atari in a playout.
 BIG = 3
 PLAYOUTS = 256  # both colours first, half each
+# A string is dead when its owner's mean ownership is below this.
+THRESHOLD = 0.0
 
 
 @njit(cache=True)
@@ -282,7 +284,7 @@ def dead_stones(state: GameState, playouts: int = PLAYOUTS, seed: int = 0) -> np
             continue
         idx = list(region.points)
         sign = 1.0 if region.color == BLACK else -1.0
-        if sign * float(own[idx].mean()) < 0.0 and not safe[idx[0]]:
+        if sign * float(own[idx].mean()) < THRESHOLD and not safe[idx[0]]:
             dead[idx] = True
     return dead
 
