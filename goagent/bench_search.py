@@ -56,10 +56,10 @@ def _rss() -> int:
     return 0
 
 
-def _evaluator(model: str, size: int, seed: int, playouts: int):
+def _evaluator(model: str, size: int, seed: int, playouts: int, precision: str = "fp32", device: str = "cpu"):
     from goagent.inference import load_evaluator
 
-    evaluator = load_evaluator(model, seed=seed, playouts=playouts)
+    evaluator = load_evaluator(model, seed=seed, playouts=playouts, precision=precision, device=device)
     if hasattr(evaluator, "for_size"):  # `default`: time the network that plays this size
         evaluator = evaluator.for_size(size)
     return evaluator
@@ -74,13 +74,15 @@ def bench_mcts(
     seed: int = 0,
     playouts: int = 2,
     positions=None,
+    precision: str = "fp32",
+    device: str = "cpu",
 ) -> dict:
     """Visits/s of the full search (tree + evaluator) over a game's first ``moves`` moves,
     or over ``positions`` (one fresh search each) when given."""
     from goagent.game import GameState
     from goagent.mcts import Search, SearchConfig
 
-    evaluator = _evaluator(model, size, seed, playouts)
+    evaluator = _evaluator(model, size, seed, playouts, precision, device)
     config = SearchConfig(batch_size=batch)
     Search(GameState(size), evaluator, config, seed).run(visits=2 * batch)  # JIT and allocator warm-up
     if hasattr(evaluator, "forward_seconds"):
@@ -212,7 +214,16 @@ def main_mcts(args) -> int:
             print(f"  {label + ':':16} {total / 1e6:10.1f} MB ({per:,.0f} bytes per expanded node)")
         return 0
     result = bench_mcts(
-        args.model, args.size, args.visits, args.batch, args.moves, args.seed, args.playouts, positions
+        args.model,
+        args.size,
+        args.visits,
+        args.batch,
+        args.moves,
+        args.seed,
+        args.playouts,
+        positions,
+        precision=args.precision,
+        device=args.device,
     )
     if args.json:
         print(dumps(result))

@@ -41,9 +41,6 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
-    from goagent import precision  # torch-free: --precision/--device for the networks this run loads
-
-    previous = precision.configure(getattr(args, "precision", None), getattr(args, "device", None))
     logging.basicConfig(
         stream=sys.stderr,
         level=logging.DEBUG if args.verbose > 1 else logging.INFO if args.verbose else logging.WARNING,
@@ -59,8 +56,6 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"goagent: error: {err}", file=sys.stderr)
         return 2
-    finally:
-        precision.restore(previous)
 
 
 if __name__ == "__main__":

@@ -229,8 +229,8 @@ def load_evaluator(
     ``default`` plays each board size with its shipped network (``ShippedEvaluator``)
     and falls back to the playout evaluator (with a warning) when none ships in
     this install.  ``precision`` and ``device`` choose the numeric path
-    (``goagent.precision``; None: ``precision.defaults()``, which the CLI sets from
-    its flags and which is exact fp32 on the CPU otherwise).
+    (``goagent.precision``; None: exact fp32 on the CPU; the commands pass their
+    ``--precision``/``--device`` flags, whose default is ``auto``).
     """
     if spec == "playouts":
         return PlayoutEvaluator(playouts, seed)

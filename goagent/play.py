@@ -146,7 +146,7 @@ def main(args) -> int:
 
     human = parse_color(args.color)
     state = GameState(args.size, args.komi, handicap=args.handicap)
-    evaluator = load_evaluator(args.model, seed=args.seed)
+    evaluator = load_evaluator(args.model, seed=args.seed, precision=args.precision, device=args.device)
     player = Player(evaluator, player_config(args), seed=args.seed)
     sgf_path = args.sgf or time.strftime("goagent-%Y%m%d-%H%M%S.sgf")
     TerminalGame(player, human, state, sgf_path).play()

@@ -31,6 +31,7 @@ import logging
 import os
 import platform
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -62,34 +63,29 @@ def add_arguments(parser, training: bool = False) -> None:
     )
 
 
-_ENV = ("GOAGENT_PRECISION", "GOAGENT_DEVICE")
+@dataclass(frozen=True)
+class NumericPath:
+    """How networks of a run compute: ``precision`` and ``device`` as the flags give
+    them (``auto`` resolved when a network is prepared).  Passed explicitly to every
+    process that loads a network (match and self-play workers); exact fp32 on the
+    CPU unless a command says otherwise."""
+
+    precision: str = "fp32"
+    device: str = "cpu"
+
+    def __post_init__(self) -> None:
+        if self.precision not in PRECISIONS or self.device not in DEVICES:
+            raise ValueError(
+                f"precision {self.precision!r} / device {self.device!r}: use one of {PRECISIONS} / {DEVICES}"
+            )
+
+    @classmethod
+    def from_args(cls, args) -> NumericPath:
+        """The ``--precision``/``--device`` flags of ``add_arguments``."""
+        return cls(getattr(args, "precision", None) or "auto", getattr(args, "device", None) or "auto")
 
 
-def configure(precision: str | None, device: str | None) -> dict[str, str | None]:
-    """Make ``precision``/``device`` the process's default for networks loaded without them.
-
-    The CLI calls this once with the command's flags; they go into the environment
-    so that worker processes (matches, self-play: spawned) load networks alike.
-    Returns the previous values, for ``restore``.
-    """
-    previous = {name: os.environ.get(name) for name in _ENV}
-    for name, value, allowed in zip(_ENV, (precision, device), (PRECISIONS, DEVICES)):
-        if value in allowed:  # not e.g. `bench net --precision fp32,int8`: a list to time, not a default
-            os.environ[name] = value
-    return previous
-
-
-def restore(previous: dict[str, str | None]) -> None:
-    for name, value in previous.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
-
-
-def defaults() -> tuple[str, str]:
-    """The configured (precision, device): exact fp32 on the CPU where nothing was said."""
-    return os.environ.get(_ENV[0], "fp32"), os.environ.get(_ENV[1], "cpu")
+EXACT = NumericPath()  # fp32 on the CPU: what a library caller gets unless it asks
 
 
 # --------------------------------------------------------------------- machine
@@ -404,11 +400,11 @@ class InferenceModel:
         return back(out.policy_logits), back(out.value), back(out.ownership), back(out.score)
 
 
-def prepare(model, precision: str = "auto", device: str = "auto", **kwargs) -> InferenceModel:
-    """An ``InferenceModel`` for ``precision`` and ``device``, ``auto`` resolved (and cached)."""
-    default_precision, default_device = defaults()
-    device = resolve_device(device or default_device)
-    precision = precision or default_precision
+def prepare(model, precision: str | None = "fp32", device: str | None = "cpu", **kwargs) -> InferenceModel:
+    """An ``InferenceModel`` for ``precision`` and ``device``, ``auto`` resolved (and cached);
+    None: exact fp32 on the CPU."""
+    device = resolve_device(device or "cpu")
+    precision = precision or "fp32"
     if precision == "auto":
         precision = choose(model, device)
     elif precision == "bf16" and device == "cpu" and not native_bf16():

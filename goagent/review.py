@@ -292,7 +292,7 @@ def main(args) -> int:
     check_board_size(data, args.file)
     record = read_sgf(data, args.file)
     threshold = DEFAULT_THRESHOLD[args.by] if args.threshold is None else args.threshold
-    evaluator = load_evaluator(args.model, seed=args.seed)
+    evaluator = load_evaluator(args.model, seed=args.seed, precision=args.precision, device=args.device)
     review = review_game(record, evaluator, args.visits, args.batch, args.seed, progress=not args.quiet)
     stem = re.sub(r"\.sgf$", "", args.file, flags=re.IGNORECASE)
     out = args.out or f"{stem}-review.sgf"

@@ -6,6 +6,8 @@ it, so that `goagent --help` imports neither torch nor Numba.
 
 from __future__ import annotations
 
+from goagent.precision import add_arguments as add_precision_arguments  # argparse only, no torch
+
 # About 2 minutes for a 250-move 19x19 game on 2 quiet cores (the shipped network
 # searches about 235 visits/s there, docs/BENCHMARKS.md); README "Commands" says more.
 DEFAULT_VISITS = 100
@@ -55,3 +57,4 @@ def add_review_arguments(parser) -> None:
         "--seed", type=int, default=0, help="random seed for the network's symmetries (default 0)"
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
+    add_precision_arguments(parser)

@@ -101,7 +101,9 @@ class Brain:
 
         if opts.threads:
             torch.set_num_threads(opts.threads)
-        return load_evaluator(opts.model, seed=opts.seed, playouts=opts.playouts)
+        return load_evaluator(
+            opts.model, seed=opts.seed, playouts=opts.playouts, precision=opts.precision, device=opts.device
+        )
 
     def ready(self) -> Player:
         """The player, loading the model first if needed; GtpError if it cannot load."""

@@ -155,6 +155,8 @@ def cmd_gtp(args) -> int:
         memory_budget=args.memory_budget,
         ponder=args.ponder,
         lizzie=args.lizzie,
+        precision=args.precision,
+        device=args.device,
     )
     return run_stdio(options)
 
@@ -186,7 +188,9 @@ def cmd_analysis(args) -> int:
         seed=args.seed,
         memory_budget=args.memory_budget,
     )
-    options = EngineOptions(model=args.model, threads=args.threads, seed=args.seed)
+    options = EngineOptions(
+        model=args.model, threads=args.threads, seed=args.seed, precision=args.precision, device=args.device
+    )
     return run_stdio(settings, options)
 
 
@@ -232,6 +236,7 @@ def _register_analysis(subparsers) -> None:
     )
     parser.add_argument("--seed", type=int, default=0, metavar="N", help="random seed. Default: 0")
     _add_memory_argument(parser, "all turns searched at once (shared equally)")
+    add_precision_arguments(parser)
     parser.set_defaults(func=cmd_analysis)
 
 

@@ -25,6 +25,8 @@ class EngineOptions:
     ponder: bool = False  # think on the opponent's time after genmove
     memory_budget: int | None = None  # bytes for the search tree and cache; None: the search's default
     rules: str = "tromp-taylor"  # a goagent.rules name or JSON object (kata-set-rules may change it)
+    precision: str = "fp32"  # the network's numeric path (goagent.precision); the CLI's default is auto
+    device: str = "cpu"
 
     def limits(self) -> tuple[int | None, float | None]:
         """(visits, seconds) per move: the flags, or the defaults when neither is given."""

@@ -47,11 +47,12 @@ class PlayerSpec:
             )
 
 
-def load_network(text: str):
-    """The evaluator of a goagent player spec (``default``, ``playouts`` or a checkpoint)."""
+def load_network(text: str, precision: str = "fp32", device: str = "cpu"):
+    """The evaluator of a goagent player spec (``default``, ``playouts`` or a checkpoint),
+    computing at ``precision`` on ``device`` (``functools.partial`` it for a match)."""
     from goagent.inference import load_evaluator
 
-    return load_evaluator(text)
+    return load_evaluator(text, precision=precision, device=device)
 
 
 class Agents:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from goagent.fileio import dumps
+from goagent.fileio import dumps, write_json
 from goagent.precision import add_arguments as add_precision_arguments
 from goagent.winrate import resign_value, winrate_arg
 
@@ -41,6 +41,9 @@ def player_specs(args):
 
 
 def cmd_match(args) -> int:
+    import functools
+
+    from selfplay.agents import load_network
     from selfplay.arena import MatchSettings, run_match
 
     a, b = player_specs(args)
@@ -59,11 +62,11 @@ def cmd_match(args) -> int:
         free_handicap=args.free_handicap,
         referee=args.referee_engine[4:] if args.referee_engine.startswith("gtp:") else args.referee_engine,
     )
-    match = run_match(a, b, settings)
+    loader = functools.partial(load_network, precision=args.precision, device=args.device)
+    match = run_match(a, b, settings, loader=loader)
     summary = match.summary()  # strict JSON: no Infinity/NaN (an unbounded Elo is null)
     if args.sgf_dir:
-        with open(f"{args.sgf_dir}/match.json", "w") as handle:
-            handle.write(dumps(summary, indent=1))
+        write_json(os.path.join(args.sgf_dir, "match.json"), summary, indent=1)
     if args.json:
         print(dumps(summary))
         return 0
@@ -124,12 +127,15 @@ def cmd_selfplay(args) -> int:
 
     if args.selfplay_command == "convert":
         return _convert_run(args.run)
+    from goagent.precision import NumericPath
+
     cfg = loop.resolve_config(args.config, args.set or [])
+    numerics = NumericPath.from_args(args)  # the workers' and the gate's networks
     run = loop.RunDir(args.run)
     step = args.selfplay_command
     if step == "loop":
         try:
-            loop.run_loop(args.run, cfg, args.generations, args.init, args.ray)
+            loop.run_loop(args.run, cfg, args.generations, args.init, args.ray, numerics)
         except KeyboardInterrupt:
             print("stopped; run the same command again to resume", flush=True)
             return 130
@@ -139,13 +145,13 @@ def cmd_selfplay(args) -> int:
     generation = args.generation or state["generation"]
     best = run.model(state["best"])
     if step == "generate":
-        print(dumps(loop.generate(run, cfg, generation, best, args.ray)))
+        print(dumps(loop.generate(run, cfg, generation, best, args.ray, numerics)))
     elif step == "train":
         previous = run.candidate(generation - 1)
         start = previous if generation > 1 and os.path.exists(previous) else best
         print(dumps(loop.train(run, cfg, generation, start)))
     elif step == "gate":
-        print(dumps(loop.gate(run, cfg, generation, best)))
+        print(dumps(loop.gate(run, cfg, generation, best, numerics)))
     return 0
 
 

@@ -21,6 +21,7 @@ import os
 import tempfile
 
 from goagent.fileio import atomic_write
+from goagent.precision import EXACT, NumericPath
 from selfplay.config import SelfPlayConfig
 
 
@@ -46,7 +47,9 @@ def _connect(ray, address: str) -> None:
         ) from None
 
 
-def _play_remote(model_bytes: bytes, cfg: SelfPlayConfig, game_ids: list[int], seed: int) -> dict[str, bytes]:
+def _play_remote(
+    model_bytes: bytes, cfg: SelfPlayConfig, game_ids: list[int], seed: int, numerics: NumericPath
+) -> dict[str, bytes]:
     """Runs on a Ray worker: play the games in a scratch folder, return their files."""
     from selfplay.worker import worker_main
 
@@ -55,7 +58,7 @@ def _play_remote(model_bytes: bytes, cfg: SelfPlayConfig, game_ids: list[int], s
         with open(model_path, "wb") as handle:
             handle.write(model_bytes)
         out = os.path.join(scratch, "games")
-        worker_main(model_path, cfg, game_ids, out, seed, threads=1)
+        worker_main(model_path, cfg, game_ids, out, seed, threads=1, numerics=numerics)
         files = {}
         for name in sorted(os.listdir(out)):
             with open(os.path.join(out, name), "rb") as handle:
@@ -64,7 +67,13 @@ def _play_remote(model_bytes: bytes, cfg: SelfPlayConfig, game_ids: list[int], s
 
 
 def generate_with_ray(
-    address: str, model_path: str, cfg: SelfPlayConfig, missing: list[int], out: str, seed: int
+    address: str,
+    model_path: str,
+    cfg: SelfPlayConfig,
+    missing: list[int],
+    out: str,
+    seed: int,
+    numerics: NumericPath = EXACT,
 ) -> None:
     ray = _import_ray()
     if not ray.is_initialized():
@@ -74,7 +83,7 @@ def generate_with_ray(
     workers = max(1, min(len(missing), int(ray.cluster_resources().get("CPU", 1))))
     remote = ray.remote(num_cpus=1)(_play_remote)
     chunks = [missing[w::workers] for w in range(workers)]
-    pending = [remote.remote(model_ref, cfg, chunk, seed) for chunk in chunks if chunk]
+    pending = [remote.remote(model_ref, cfg, chunk, seed, numerics) for chunk in chunks if chunk]
     os.makedirs(out, exist_ok=True)
     while pending:
         ready, pending = ray.wait(pending, num_returns=1)

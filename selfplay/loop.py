@@ -34,6 +34,7 @@ import time
 from goagent import features
 from goagent.config import dump_toml, model_preset, to_dict
 from goagent.fileio import append_jsonl, atomic_write, write_json
+from goagent.precision import EXACT, NumericPath
 from selfplay.config import LoopConfig
 from selfplay.ratings import bounded_elo
 from selfplay.worker import done_game_ids
@@ -98,9 +99,15 @@ def _initial_model(run: RunDir, cfg: LoopConfig, init: str | None) -> None:
 
 
 def generate(
-    run: RunDir, cfg: LoopConfig, generation: int, best: str, ray_address: str | None = None
+    run: RunDir,
+    cfg: LoopConfig,
+    generation: int,
+    best: str,
+    ray_address: str | None = None,
+    numerics: NumericPath = EXACT,
 ) -> dict:
-    """Play the generation's missing games with ``best``; returns throughput figures."""
+    """Play the generation's missing games with ``best`` (its network computing as
+    ``numerics`` says); returns throughput figures."""
     sp = cfg.selfplay
     out = run.games(generation)
     _remove_partial_files(out)
@@ -112,9 +119,9 @@ def generate(
             if ray_address:
                 from selfplay.distributed import generate_with_ray
 
-                generate_with_ray(ray_address, best, sp, missing, out, seed)
+                generate_with_ray(ray_address, best, sp, missing, out, seed, numerics)
             else:
-                _generate_local(best, sp, missing, out, seed)
+                _generate_local(best, sp, missing, out, seed, numerics)
     elapsed = time.time() - start
     return _generation_stats(out, len(missing), elapsed)
 
@@ -155,17 +162,17 @@ def _remove_partial_files(folder: str) -> None:
                 os.remove(os.path.join(folder, name))
 
 
-def _generate_local(best: str, sp, missing: list[int], out: str, seed: int) -> None:
+def _generate_local(best: str, sp, missing: list[int], out: str, seed: int, numerics: NumericPath) -> None:
     from selfplay.worker import worker_main
 
     workers = min(sp.workers or os.cpu_count() or 1, len(missing))
     if workers <= 1:
-        worker_main(best, sp, missing, out, seed, threads=os.cpu_count() or 1)
+        worker_main(best, sp, missing, out, seed, threads=os.cpu_count() or 1, numerics=numerics)
         return
     chunks = [missing[w::workers] for w in range(workers)]
     context = multiprocessing.get_context("spawn")
     with context.Pool(workers) as pool:
-        jobs = [pool.apply_async(worker_main, (best, sp, chunk, out, seed, 1)) for chunk in chunks]
+        jobs = [pool.apply_async(worker_main, (best, sp, chunk, out, seed, 1, numerics)) for chunk in chunks]
         for job in jobs:
             job.get()
 
@@ -213,8 +220,10 @@ def train(run: RunDir, cfg: LoopConfig, generation: int, start_from: str) -> dic
     return metrics
 
 
-def gate(run: RunDir, cfg: LoopConfig, generation: int, best: str) -> dict:
-    from selfplay.agents import PlayerSpec
+def gate(run: RunDir, cfg: LoopConfig, generation: int, best: str, numerics: NumericPath = EXACT) -> dict:
+    import functools
+
+    from selfplay.agents import PlayerSpec, load_network
     from selfplay.arena import MatchSettings, run_match
 
     path = run.gate(generation)
@@ -233,7 +242,8 @@ def gate(run: RunDir, cfg: LoopConfig, generation: int, best: str) -> dict:
     a = PlayerSpec(run.candidate(generation), visits=cfg.gate.visits, resign=-1.0)
     b = PlayerSpec(best, visits=cfg.gate.visits, resign=-1.0)
     print(f"gate {generation}: candidate against {os.path.basename(best)}", file=sys.stderr)
-    summary = run_match(a, b, settings).summary()
+    loader = functools.partial(load_network, precision=numerics.precision, device=numerics.device)
+    summary = run_match(a, b, settings, loader=loader).summary()
     summary["promoted"] = summary["score"] >= cfg.gate.threshold
     summary.pop("results", None)
     run.write_json(path, summary)
@@ -257,8 +267,10 @@ def run_loop(
     generations: int | None = None,
     init: str | None = None,
     ray_address: str | None = None,
+    numerics: NumericPath = EXACT,
 ) -> None:
-    """Run (or resume) the loop in ``root`` for ``generations`` more generations (None: forever)."""
+    """Run (or resume) the loop in ``root`` for ``generations`` more generations (None: forever);
+    the self-play and gate networks compute as ``numerics`` says."""
     run = RunDir(root)
     prepare_run(run, cfg, init)
     state = run.read_state() or {"generation": 1, "best": 0, "elo": 0.0}
@@ -267,10 +279,10 @@ def run_loop(
         g = state["generation"]
         best = run.model(state["best"])
         started = time.time()
-        gen_stats = generate(run, cfg, g, best, ray_address)
+        gen_stats = generate(run, cfg, g, best, ray_address, numerics)
         previous = run.candidate(g - 1) if g > 1 and os.path.exists(run.candidate(g - 1)) else best
         train_metrics = train(run, cfg, g, previous) if not os.path.exists(run.candidate(g)) else {}
-        gate_result = gate(run, cfg, g, best)
+        gate_result = gate(run, cfg, g, best, numerics)
         promoted = gate_result["promoted"]
         # A clean sweep has infinite match Elo; count it as its finite bound instead of nothing.
         gain = bounded_elo(gate_result["score"], gate_result["games"]) if promoted else 0.0

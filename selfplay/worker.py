@@ -38,6 +38,7 @@ from goagent.data import game_examples, position_before, write_examples
 from goagent.fileio import atomic_write
 from goagent.game import GameState
 from goagent.player import MoveFlags, Player
+from goagent.precision import EXACT, NumericPath
 from goagent.search.driver import step_many
 from goagent.sgf import record_from_state, write_sgf
 from goagent.winrate import black_winrate
@@ -157,9 +158,16 @@ def done_game_ids(out_dir: str) -> set[int]:
 
 
 def worker_main(
-    model_path: str, cfg: SelfPlayConfig, game_ids: list[int], out_dir: str, seed: int, threads: int = 1
+    model_path: str,
+    cfg: SelfPlayConfig,
+    game_ids: list[int],
+    out_dir: str,
+    seed: int,
+    threads: int = 1,
+    numerics: NumericPath = EXACT,
 ) -> list[dict]:
-    """Entry point of a self-play process: load the network, play, return summaries."""
+    """Entry point of a self-play process: load the network (computing as ``numerics``
+    says), play, return summaries."""
     import torch
 
     from goagent.checkpoint import load_checkpoint
@@ -167,7 +175,9 @@ def worker_main(
 
     torch.set_num_threads(threads)
     model = load_checkpoint(model_path, expected_feature_version=features.FEATURE_VERSION).model
-    evaluator = NetworkEvaluator(model, symmetries="random", seed=seed)
+    evaluator = NetworkEvaluator(
+        model, symmetries="random", seed=seed, precision=numerics.precision, device=numerics.device
+    )
     return play_games(evaluator, cfg, game_ids, out_dir, seed)
 
 

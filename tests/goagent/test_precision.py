@@ -176,16 +176,47 @@ def test_bad_combinations_fail_clearly():
             precision.resolve_device("cuda")
 
 
-def test_configure_sets_and_restores_the_process_default(monkeypatch):
-    monkeypatch.delenv("GOAGENT_PRECISION", raising=False)
-    monkeypatch.delenv("GOAGENT_DEVICE", raising=False)
-    assert precision.defaults() == ("fp32", "cpu")
-    previous = precision.configure("int8", "cpu")
-    assert precision.defaults() == ("int8", "cpu")
-    precision.configure("fp32,int8", None)  # bench net's list of paths is no default
-    assert precision.defaults() == ("int8", "cpu")
-    precision.restore(previous)
-    assert precision.defaults() == ("fp32", "cpu")
+def test_the_flags_reach_every_network_explicitly(monkeypatch, tmp_path):
+    """--precision/--device go into the options of each command (GTP, analysis, match,
+    self-play), never into the process's environment."""
+    import gtp.analysis_engine
+    import gtp.server
+    import selfplay.arena
+    import selfplay.loop
+    from goagent.cli import main
+
+    seen = {}
+    monkeypatch.setattr(gtp.server, "run_stdio", lambda options: seen.setdefault("gtp", options) and 0)
+    monkeypatch.setattr(
+        gtp.analysis_engine, "run_stdio", lambda settings, options: seen.setdefault("analysis", options) and 0
+    )
+
+    class Match:
+        def summary(self):
+            return {}
+
+    def fake_match(a, b, settings, loader):
+        seen["match"] = loader.keywords
+        return Match()
+
+    monkeypatch.setattr(selfplay.arena, "run_match", fake_match)
+    monkeypatch.setattr("selfplay.commands.format_summary", lambda summary: "")
+    monkeypatch.setattr(selfplay.loop, "run_loop", lambda *args: seen.setdefault("selfplay", args[-1]))
+    flags = ["--precision", "int8", "--device", "cpu"]
+    assert main(["gtp", "--model", "playouts", *flags]) == 0
+    assert main(["analysis", "--model", "playouts", *flags]) == 0
+    assert main(["match", "playouts", "playouts", "--games", "1", *flags]) == 0
+    main(["selfplay", "loop", "--run", str(tmp_path / "run"), "--config", "tiny", *flags])
+    for options in (seen["gtp"], seen["analysis"], seen["selfplay"]):
+        assert (options.precision, options.device) == ("int8", "cpu")
+    assert seen["match"] == {"precision": "int8", "device": "cpu"}
+    assert not any(name.startswith("GOAGENT_") and "PRECISION" in name for name in os.environ)
+
+
+def test_a_numeric_path_checks_its_names():
+    assert precision.NumericPath() == precision.EXACT == precision.NumericPath("fp32", "cpu")
+    with pytest.raises(ValueError, match="precision 'int4'"):
+        precision.NumericPath("int4", "cpu")
 
 
 def test_old_mixed_precision_converts_on_load(caplog):
