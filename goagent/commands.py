@@ -106,9 +106,12 @@ def cmd_sl_export(args) -> int:
 
 
 def cmd_plot(args) -> int:
-    from goagent.plot import plot_run
+    from goagent.plot import plot_run, plot_runs
 
-    path = plot_run(args.run, args.out)
+    if len(args.run) == 1:
+        path = plot_run(args.run[0], args.out)
+    else:
+        path = plot_runs(args.run, args.out or "curves.png")
     print(f"wrote {path}")
     return 0
 
@@ -378,6 +381,8 @@ def register(subparsers) -> None:
         description="Read RUN/metrics.jsonl and draw the training curves (losses, accuracy, Elo "
         "where present) into RUN/curves.png.",
     )
-    plot.add_argument("run", help="run folder holding metrics.jsonl")
-    plot.add_argument("--out", default=None, help="PNG path (default RUN/curves.png)")
+    plot.add_argument("run", nargs="+", help="run folder(s) holding metrics.jsonl; several: drawn together")
+    plot.add_argument(
+        "--out", default=None, help="PNG path (default RUN/curves.png; for several runs ./curves.png)"
+    )
     plot.set_defaults(func=cmd_plot)

@@ -36,3 +36,13 @@ def test_nothing_to_plot_says_so(tmp_path):
         plot_run(str(tmp_path / "empty"))
     with pytest.raises(FileNotFoundError, match="no metrics"):
         plot_run(str(tmp_path / "missing"))
+
+
+def test_several_runs_are_drawn_together(tmp_path):
+    from goagent.cli import main
+
+    for name, slope in (("fp32", 10), ("bf16", 11)):
+        write_metrics(tmp_path / name, [{"step": s, "policy_loss": 3 - s / slope} for s in (1, 2, 3)])
+    out = tmp_path / "both.png"
+    assert main(["plot", str(tmp_path / "fp32"), str(tmp_path / "bf16"), "--out", str(out)]) == 0
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
