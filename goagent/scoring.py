@@ -28,7 +28,8 @@ points.  Everything else is built on it:
   The margin is Black minus White minus the effective komi (komi plus White's
   handicap bonus under the ruleset).
 - ``playout_ownership``: ownership from random playouts, for engines without
-  an ownership head.
+  an ownership head.  The dead stones of a finished game come from
+  ``goagent.dead_stones`` (a playout policy that keeps settled groups alive).
 """
 
 from __future__ import annotations
