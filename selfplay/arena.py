@@ -31,7 +31,7 @@ import numpy as np
 from goagent import engine_game
 from goagent.coords import BLACK, EMPTY, gtp_to_action
 from goagent.engine_game import GameSetup
-from goagent.fileio import finite
+from goagent.fileio import atomic_write, finite
 from goagent.game import GameState
 from goagent.sgf import record_from_state, write_sgf
 from selfplay.agents import Agents, PlayerSpec, load_network
@@ -276,10 +276,7 @@ def _save_sgf(state: GameState, result: GameResult, settings: MatchSettings) -> 
         f"{', adjudicated at the move cap' if result.adjudicated else ''}"
     )
     path = os.path.join(settings.sgf_dir, f"game-{result.index:04d}.sgf")
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as handle:
-        handle.write(write_sgf(record))
-    os.replace(tmp, path)
+    atomic_write(path, write_sgf(record))
     return path
 
 

@@ -424,9 +424,7 @@ class Search:
             return
         if self.ni[T.STATE, 0] != T.EXPANDED or self.root_eval is None:
             self._evaluate_root()
-        if self.config.noise_fraction > 0 and not self._noised:
-            self._add_noise()
-            self._noised = True
+        self.noise_root()
 
     def _add_noise(self) -> None:
         """Dirichlet noise on the root's priors; the unvisited edges are re-sorted."""
@@ -445,7 +443,8 @@ class Search:
         self.edges[start : start + k] = ((q[order] << 10) | actions[order]).astype(np.uint32)
 
     def noise_root(self) -> None:
-        """Add Dirichlet noise to an already expanded root (after tree reuse), once."""
+        """Add Dirichlet noise to the expanded root, once per root (the one place noise
+        is applied: a fresh root when it is evaluated, a reused one when called)."""
         if self.config.noise_fraction > 0 and self.ni[T.STATE, 0] == T.EXPANDED and not self._noised:
             self._add_noise()
             self._noised = True
