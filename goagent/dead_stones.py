@@ -19,9 +19,12 @@ settled positions:
   White, so a string that lives only if its owner moves first (a real fight)
   is near zero ownership rather than decided by who happened to be to move.
 
-Then per string: dead when its mean ownership over the playouts leans to the
-opponent, except strings Benson's algorithm proves pass-alive (unconditionally
-alive: no sequence of opponent moves can capture them), which are never dead.
+Then per group (``groups``: strings of one colour that touch the same empty
+region of one or two points, a connection or a shared eye, judged together so
+that the strings of one group cannot be split between dead and alive): dead
+when its mean ownership over the playouts leans to the opponent, except
+strings Benson's algorithm proves pass-alive (unconditionally alive: no
+sequence of opponent moves can capture them), which are never dead.
 
 ``ownership`` gives the per-point mean (+1 Black, -1 White); ``dead_stones``
 the judgement (``bool[n*n]``).  The kernels run on ``goagent.board``'s padded
@@ -55,13 +58,15 @@ from goagent.board import (
 )
 from goagent.coords import BLACK, EMPTY, WHITE
 from goagent.game import GameState
-from goagent.scoring import _adjacent, label_regions
+from goagent.scoring import _adjacent, label_regions, union_root
 
 # Strings of this many stones or more never go into self-atari in a playout.
 BIG = 3
 PLAYOUTS = 256  # both colours first, half each
-# A string is dead when its owner's mean ownership is below this.
+# A group is dead when its owner's mean ownership is below this.
 THRESHOLD = 0.0
+# Strings touching one empty region of at most this many points are judged together.
+LINK = 2
 
 
 @njit(cache=True)
@@ -273,20 +278,41 @@ def pass_alive(colors: np.ndarray, size: int, color: int) -> np.ndarray:
     return out
 
 
+def groups(colors: np.ndarray, size: int, link: int = LINK) -> list[list[int]]:
+    """Stones grouped for the judgement: strings of one colour joined where they touch
+    the same empty region of at most ``link`` points (a connection point, a shared
+    eye), each group a list of actions."""
+    _, regions = label_regions(colors, size)
+    parent = list(range(len(regions)))
+
+    def root(i: int) -> int:
+        return union_root(parent, i)
+
+    for region in regions:
+        if region.color != EMPTY or len(region.points) > link:
+            continue
+        for color in (BLACK, WHITE):
+            joined = [j for j in region.neighbours if regions[j].color == color]
+            for j in joined[1:]:
+                parent[root(j)] = root(joined[0])
+    members: dict[int, list[int]] = {}
+    for i, region in enumerate(regions):
+        if region.color != EMPTY:
+            members.setdefault(root(i), []).extend(region.points)
+    return list(members.values())
+
+
 def dead_stones(state: GameState, playouts: int = PLAYOUTS, seed: int = 0) -> np.ndarray:
     """``bool[n*n]``: the stones to take off before counting ``state`` (see the module docstring)."""
     colors = state.board.to_array().reshape(-1)
     own = ownership(state, playouts, seed)
     safe = pass_alive(colors, state.size, BLACK) | pass_alive(colors, state.size, WHITE)
     dead = np.zeros(colors.size, bool)
-    for region in label_regions(colors, state.size)[1]:
-        if region.color == EMPTY:
-            continue
-        idx = list(region.points)
-        sign = 1.0 if region.color == BLACK else -1.0
-        if sign * float(own[idx].mean()) < THRESHOLD and not safe[idx[0]]:
+    for idx in groups(colors, state.size):
+        sign = 1.0 if colors[idx[0]] == BLACK else -1.0
+        if sign * float(own[idx].mean()) < THRESHOLD:
             dead[idx] = True
-    return dead
+    return dead & ~safe
 
 
 def warm() -> None:
@@ -294,4 +320,4 @@ def warm() -> None:
     dead_stones(GameState(5), 2)
 
 
-__all__ = ["BIG", "PLAYOUTS", "dead_stones", "ownership", "pass_alive", "warm"]
+__all__ = ["BIG", "LINK", "PLAYOUTS", "THRESHOLD", "dead_stones", "groups", "ownership", "pass_alive", "warm"]

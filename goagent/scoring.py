@@ -203,6 +203,14 @@ def _adjacent(a: int, n: int):
         yield a + 1
 
 
+def union_root(parent: list[int], i: int) -> int:
+    """The root of ``i`` in a union-find forest ``parent`` (paths halved on the way)."""
+    while parent[i] != i:
+        parent[i] = parent[parent[i]]
+        i = parent[i]
+    return i
+
+
 def _must_fill(
     live: np.ndarray, size: int, regions: list[Region], labels: np.ndarray, seki: np.ndarray
 ) -> set[int]:
@@ -219,10 +227,7 @@ def _must_fill(
     parent = list(range(len(regions)))
 
     def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
+        return union_root(parent, i)
 
     for i, region in enumerate(regions):
         if not dame_region[i]:

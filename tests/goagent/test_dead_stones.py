@@ -18,7 +18,7 @@ import pytest
 from test_scoring import DEAD, SEKI, board
 
 from goagent.coords import BLACK, WHITE
-from goagent.dead_stones import dead_stones, ownership, pass_alive
+from goagent.dead_stones import dead_stones, groups, ownership, pass_alive
 from goagent.game import GameState
 from goagent.rules import PRESETS
 
@@ -107,6 +107,16 @@ def test_pass_alive_finds_two_eyed_groups_only():
     # The seki strings have one eye each and share a liberty: not pass-alive.
     colors, _, n = board(SEKI)
     assert not pass_alive(colors, n, BLACK)[: 2 * n].any()
+
+
+def test_strings_around_a_one_point_region_are_one_group():
+    colors, _, n = board(FALSE_EYE)
+    white = [g for g in groups(colors, n) if colors[g[0]] == WHITE]
+    # The main string and the three stones around G5 join there.
+    assert len(white) == 1 and sorted(white[0]) == np.flatnonzero(colors == WHITE).tolist()
+    colors, _, n = board(DEAD)
+    # The lone dead stones are groups of their own; each wall is one group.
+    assert sorted(len(g) for g in groups(colors, n)) == [1, 1, 16, 18]  # White 16, Black 18
 
 
 def test_the_state_is_left_as_it_was():
