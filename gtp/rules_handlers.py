@@ -9,7 +9,7 @@ A mixin of ``gtp.engine.Engine`` (it uses the engine's ``rules``, ``komi``,
 ``clear_board``, as in KataGo.
 
 The count takes its dead stones from ``goagent.dead_stones`` (playouts that
-keep live groups alive, judged per string, pass-alive strings never dead), the
+keep live groups alive, judged per group, pass-alive strings never dead), the
 one judgement ``final_score``, ``final_status_list`` and ``kgs-genmove_cleanup``
 share.  Measured on the 7,399 counted KGS games (``python -m
 goagent.rules_survey --no-survey --final-score 7399 --model playouts``;
