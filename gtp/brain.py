@@ -23,6 +23,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from goagent import dead_stones
 from goagent.coords import BLACK
 from goagent.game import GameState
 from goagent.mcts import Evaluation, MoveRule, PlayoutEvaluator, Search, SearchConfig, SearchResult
@@ -175,3 +176,4 @@ def _warm_up(evaluator) -> None:
     for size in (9, 19):
         Search(GameState(size), evaluator, SearchConfig(batch_size=4)).run(visits=8)
     playout_ownership(GameState(9), 1)
+    dead_stones.warm()  # final_score, final_status_list and kgs-genmove_cleanup judge with it
