@@ -29,8 +29,9 @@ def test_every_module_is_in_a_layers_contract():
     """A new module must take its place in the layers (pyproject.toml, import-linter):
     a module outside every contract could import anything."""
     import re
-    import tomllib
     from pathlib import Path
+
+    import tomllib
 
     root = Path(__file__).resolve().parents[1]
     contracts = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
