@@ -38,7 +38,9 @@ generator), a callable ``f(observation, action_mask) -> action`` seeing the
 position from its own side, an ``mcts.Evaluator`` object, or a checkpoint of
 ours (a path or ``"default"``) loaded lazily through
 ``goagent.inference.load_evaluator``, playing the network's most probable
-legal move.  ``agent_color`` is ``"black"``, ``"white"`` or ``"random"``.
+legal move, or a ``goagent.player.Player``: the one move chooser of GTP,
+matches and self-play, searching each move with its settings (it never
+resigns here: the env has no resignation).  ``agent_color`` is ``"black"``, ``"white"`` or ``"random"``.
 
 ``reset(options=...)`` takes ``size``, ``komi``, ``handicap``,
 ``agent_color``, or a start position from an SGF record: ``sgf`` (a path,
@@ -187,6 +189,18 @@ class _PolicyOpponent:
         return int(self.policy(game.planes(), game.mask.astype(np.int8)))
 
 
+class _PlayerOpponent:
+    """A ``goagent.player.Player`` choosing by search (its tree reused move to move)."""
+
+    def __init__(self, player):
+        self.player = player
+
+    def __call__(self, game: EnvGame, rng: np.ndarray) -> int:
+        from goagent.player import MoveFlags  # the search's modules only when a Player plays
+
+        return int(self.player.decide(game.state, flags=MoveFlags(no_resign=True)).action)
+
+
 class _NetworkOpponent:
     """The most probable legal move of an Evaluator (ties broken at random).
 
@@ -215,6 +229,8 @@ def make_opponent(spec: Any) -> Callable | None:
         return None
     if isinstance(spec, str) and spec == "random":
         return _RandomOpponent()
+    if hasattr(spec, "decide"):  # a goagent.player.Player
+        return _PlayerOpponent(spec)
     if hasattr(spec, "evaluate"):
         return _NetworkOpponent(spec)
     if callable(spec):

@@ -450,3 +450,21 @@ def test_pettingzoo_game_to_the_end():
         assert terminated
         env.step(None)
     assert env.agents == []
+
+
+def test_a_player_opponent_searches_its_moves():
+    """The env's opponent can be the one Player that GTP, matches and self-play use."""
+    from goagent.mcts import PlayoutEvaluator
+    from goagent.player import Player, PlayerConfig
+
+    player = Player(PlayoutEvaluator(1, seed=0), PlayerConfig(visits=8, resign_threshold=0.0))
+    env = GoEnv(size=5, opponent=player, agent_color="black")
+    env.reset(seed=0)
+    for _ in range(6):
+        mask = env.action_masks()
+        action = int(np.flatnonzero(mask[:-1])[0]) if mask[:-1].any() else 25
+        _, _, terminated, truncated, info = env.step(action)
+        if terminated or truncated:
+            break
+        assert 0 <= info["opponent_action"] <= 25  # searched, legal (else the env raises), never resign
+    assert player.search is not None and player.search.root.visits > 0
