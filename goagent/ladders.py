@@ -26,7 +26,10 @@ and decrements were over a third of a ladder search.  Such a kernel cannot
 allocate (compiling one that does fails with "NRT required but not
 enabled").  Numba caches each file's kernels and does not notice a change
 in a kernel another file's kernels call: after editing this file, delete
-``goagent/__pycache__/*.nb[ic]`` (features.py and env_game.py call into it).
+``goagent/__pycache__/*.nb[ic]`` and ``goagent/search/__pycache__/*.nb[ic]``
+(features, env_game, env_vector and search.leaves call into it, and a stale
+copy of ``context_views`` reads a context of the old layout: wrong planes
+or a crash).
 """
 
 from __future__ import annotations
