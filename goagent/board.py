@@ -31,7 +31,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from goagent import kernel_cache
 from goagent.coords import BLACK, EMPTY, WHITE, check_size
+
+kernel_cache.check()  # before any cached kernel loads: stale machine code would crash
 
 BORDER = 3
 

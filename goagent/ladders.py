@@ -25,11 +25,11 @@ passing arrays from kernel to kernel is free, where its atomic increments
 and decrements were over a third of a ladder search.  Such a kernel cannot
 allocate (compiling one that does fails with "NRT required but not
 enabled").  Numba caches each file's kernels and does not notice a change
-in a kernel another file's kernels call: after editing this file, delete
-``goagent/__pycache__/*.nb[ic]`` and ``goagent/search/__pycache__/*.nb[ic]``
-(features, env_game, env_vector and search.leaves call into it, and a stale
-copy of ``context_views`` reads a context of the old layout: wrong planes
-or a crash).
+in a kernel another file's kernels call (features, env_game, env_vector and
+search.leaves call into this one, and a stale copy of ``context_views``
+reads a context of the old layout: wrong planes or a crash), so
+``goagent.kernel_cache`` drops every cached kernel when any kernel module
+changes.
 """
 
 from __future__ import annotations
@@ -37,7 +37,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from goagent import kernel_cache
 from goagent.coords import BLACK, EMPTY, WHITE
+
+kernel_cache.check()  # before any cached kernel loads: stale machine code would crash
 
 LADDER_BUDGET = 500  # search nodes per ladder question
 

@@ -16,6 +16,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from goagent import kernel_cache
+
+kernel_cache.check()  # before any cached kernel loads: stale machine code would crash
+
 ENTRY_OVERHEAD = 8 + 8  # key and (value, score) per entry, besides its priors
 
 
