@@ -148,11 +148,36 @@ def test_auto_choice_is_measured_once_and_cached(monkeypatch, tmp_path):
         return {"fp32": 100.0, "int8": 250.0}
 
     monkeypatch.setattr(precision, "time_paths", fake_timing)
+    monkeypatch.setattr(precision, "machine_load", lambda: 0.1)
     path = tmp_path / "precision.json"
     assert precision.choose(model, "cpu", path) == "int8"
     assert precision.choose(model, "cpu", path) == "int8"
     assert measured == [["fp32", "int8"]]  # the second start read the file
     assert precision.cpu_model() in path.read_text()
+
+
+def test_auto_does_not_cache_timings_taken_on_a_busy_machine(monkeypatch, tmp_path):
+    """A choice measured under load would stick (it once cached fp32 over a 1.6x faster bf16)."""
+    from goagent.config import model_preset
+    from goagent.network import build_model
+
+    model = build_model(model_preset("tiny", features.NUM_PLANES))
+    monkeypatch.setattr(precision, "INT8_IN_AUTO", True)
+    monkeypatch.setattr(precision, "cpu_flags", lambda: frozenset({"avx512_vnni"}))
+    monkeypatch.setattr(precision, "time_paths", lambda *args, **kw: {"fp32": 100.0, "int8": 250.0})
+    monkeypatch.setattr(precision, "machine_load", lambda: 2.5)
+    path = tmp_path / "precision.json"
+    assert precision.choose(model, "cpu", path) == "int8"  # chosen for this run ...
+    assert not path.exists()  # ... and measured again next time
+
+
+def test_timing_rounds_are_interleaved_and_the_best_counts():
+    from goagent.config import model_preset
+    from goagent.network import build_model
+
+    model = build_model(model_preset("tiny", features.NUM_PLANES))
+    rates = precision.time_paths(model, ["fp32"], size=5, batch=2, seconds=0.06, rounds=3)
+    assert set(rates) == {"fp32"} and rates["fp32"] > 0
 
 
 def test_auto_can_leave_int8_out(monkeypatch):
