@@ -156,11 +156,13 @@ def cuda_half() -> str:
 # tests/goagent/test_precision.py (top-1 agreement with fp32 >= 97%, mean |dv| <= 0.02):
 # 97.7% and 0.009 on KGS positions for the shipped b6c96 (docs/BENCHMARKS.md).  A
 # network that fails it should set this False.
-# Left out of auto for now: INT8 is traced and calibrated at every start (about 7 s on a
-# quiet 2-core Xeon, 12-40 s loaded) and auto's first measurement made a fresh GTP start
-# take 54 s to its first genmove, which a GUI user feels before any speed-up pays back.
-# `--precision int8` opts in (2.0-2.3x fp32 at batch 16 on 19x19 on AVX512-VNNI); put it
-# back once the calibrated network is cached on disk.
+# Left out of auto for now: the first start calibrates (about 7 s on a quiet 2-core Xeon,
+# 15 s on a Zen 4 EPYC, 12-40 s loaded; auto's first measurement once made a fresh GTP
+# start take 54 s to its first genmove).  The calibration is cached on disk since
+# (``quantize.cached_int8``: a later start converts in about 1.3 s), so only a machine's
+# very first start pays; putting INT8 back in auto wants that first start measured
+# through a GUI on an AVX512-VNNI Xeon.  `--precision int8` opts in (2.0-2.3x fp32 at
+# batch 16 on 19x19 on AVX512-VNNI, 2.3x on the EPYC).
 INT8_IN_AUTO = False
 
 
@@ -381,11 +383,14 @@ class InferenceModel:
         net = prepare_for_inference(model)
         self.dtype = torch.float32
         if precision == "int8":
-            from goagent.quantize import quantize_int8
+            from goagent.quantize import cached_int8, network_digest, quantize_int8
 
-            if calibration is None:
-                calibration = self._calibration(net, calibration_size, seed)
-            net = quantize_int8(net, calibration)
+            if calibration is None:  # self-play positions: the calibration is cached on disk
+                key = network_digest(net, calibration_size, seed, CALIBRATION_POSITIONS)
+                make = functools.partial(self._calibration, net, calibration_size, seed)
+                net = cached_int8(net, make, key, cache_path().parent)
+            else:
+                net = quantize_int8(net, calibration)
             self.memory_format = torch.contiguous_format
         else:
             self.dtype = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]

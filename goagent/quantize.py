@@ -19,20 +19,33 @@ What is quantized, and why (measured on KGS positions, see docs/BENCHMARKS.md):
   weights, cross-layer equalization after Nagel et al. 2019), so per-tensor
   activation scales fit every channel.
 
+Calibration is the slow part (making the positions, then the histogram
+observers).  ``cached_int8`` keeps the calibrated observers and the equalized
+weights on disk, keyed by a hash of the network's weights, the calibration's
+settings and torch's version: a later start only traces and converts.
+
 Start reading at ``quantize_int8``.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
+import logging
 import operator
 import time
 import warnings
+from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
+from goagent.fileio import atomic_write
 from goagent.network import GlobalPoolBlock, PolicyValueNet, ResidualBlock
+
+log = logging.getLogger(__name__)
 
 EQUALIZE_ALPHA = 0.5  # how far toward equal channel ranges: 0 none, 1 fully (weights suffer)
 
@@ -175,14 +188,16 @@ class Int8Model(nn.Module):
         return NetOutput(*self.body(x.contiguous()))
 
 
-def quantize_int8(net: PolicyValueNet, calibration: np.ndarray | torch.Tensor) -> Int8Model:
-    """An INT8 copy of the folded, eval-mode ``net``, calibrated on ``calibration`` planes.
+def _prepared(net: PolicyValueNet, example: torch.Tensor):
+    """The traced network with observers (``prepare_fx``) for ``net`` as it is."""
+    from torch.ao.quantization.quantize_fx import prepare_fx
 
-    ``calibration``: (N, C, n, n) float32 planes of real positions (a few hundred do).
-    """
+    traced = _drop_identities(torch.fx.symbolic_trace(_Body(net)))
+    return prepare_fx(traced, _qconfig_mapping(net), example_inputs=(example,))
+
+
+def _checked_net(net: PolicyValueNet) -> PolicyValueNet:
     import copy
-
-    from torch.ao.quantization.quantize_fx import convert_fx, prepare_fx
 
     if not getattr(net, "folded", False):
         raise ValueError("quantize_int8 needs a BatchNorm-folded network (network.prepare_for_inference)")
@@ -192,22 +207,83 @@ def quantize_int8(net: PolicyValueNet, calibration: np.ndarray | torch.Tensor) -
             f"(engines: {torch.backends.quantized.supported_engines})"
         )
     torch.backends.quantized.engine = "x86"
+    return copy.deepcopy(net).to(memory_format=torch.contiguous_format).eval()
+
+
+def quantize_int8(net: PolicyValueNet, calibration: np.ndarray | torch.Tensor) -> Int8Model:
+    """An INT8 copy of the folded, eval-mode ``net``, calibrated on ``calibration`` planes.
+
+    ``calibration``: (N, C, n, n) float32 planes of real positions (a few hundred do).
+    """
+    return _calibrate(net, calibration)[0]
+
+
+def _calibrate(net: PolicyValueNet, calibration) -> tuple[Int8Model, dict]:
+    """The INT8 model and the calibrated state (equalized weights, observers) it came from."""
+    from torch.ao.quantization.quantize_fx import convert_fx
+
+    net = _checked_net(net)
     calibration = torch.as_tensor(calibration, dtype=torch.float32).contiguous()
     seconds = {}
     start = time.perf_counter()
-    net = copy.deepcopy(net).to(memory_format=torch.contiguous_format).eval()
     equalize(net, calibration)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torch.ao.quantization's deprecation notices
-        traced = _drop_identities(torch.fx.symbolic_trace(_Body(net)))
-        prepared = prepare_fx(traced, _qconfig_mapping(net), example_inputs=(calibration[:2],))
+        prepared = _prepared(net, calibration[:2])
         seconds["prepare"] = time.perf_counter() - start
         start = time.perf_counter()
         with torch.no_grad():
             for chunk in calibration.split(64):
                 prepared(chunk)
         seconds["calibrate"] = time.perf_counter() - start
+        state = {k: v.detach().clone() for k, v in prepared.state_dict().items()}
         start = time.perf_counter()
         body = convert_fx(prepared)
     seconds["convert"] = time.perf_counter() - start
-    return Int8Model(body, net.config, seconds).eval()
+    return Int8Model(body, net.config, seconds).eval(), state
+
+
+def network_digest(net: PolicyValueNet, *settings) -> str:
+    """A hash of ``net``'s weights and of ``settings`` (what a calibration depends on)."""
+    digest = hashlib.sha256(repr((torch.__version__, *settings)).encode())
+    for name, tensor in net.state_dict().items():
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()[:24]
+
+
+def cached_int8(
+    net: PolicyValueNet, make_calibration: Callable[[], np.ndarray], key: str, folder: Path
+) -> Int8Model:
+    """``quantize_int8`` with the calibrated state kept in ``folder/int8-KEY.pt``: read back
+    when there (loaded with ``weights_only=True``), else calibrated on ``make_calibration()``
+    and saved.  A file that does not load is calibrated afresh and replaced."""
+    from torch.ao.quantization.quantize_fx import convert_fx
+
+    path = Path(folder) / f"int8-{key}.pt"
+    if path.exists():
+        start = time.perf_counter()
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+            copy = _checked_net(net)
+            example = state["example"]
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                prepared = _prepared(copy, torch.zeros(tuple(int(d) for d in example)))
+                prepared.load_state_dict(state["prepared"])
+                body = convert_fx(prepared)
+            model = Int8Model(body, net.config, {"load": time.perf_counter() - start}).eval()
+            log.info("INT8 calibration read from %s (%.1f s)", path, time.perf_counter() - start)
+            return model
+        except Exception as err:  # a corrupt or foreign file: calibrate again, never fail the run
+            log.warning("INT8 calibration cache %s unusable (%s): calibrating again", path, err)
+    calibration = make_calibration()
+    model, prepared_state = _calibrate(net, calibration)
+    example = torch.tensor([2, *np.shape(calibration)[1:]])
+    buffer = io.BytesIO()
+    torch.save({"prepared": prepared_state, "example": example}, buffer)
+    try:
+        atomic_write(path, buffer.getvalue())
+    except OSError as err:  # a read-only home must not stop play
+        log.warning("could not cache the INT8 calibration in %s: %s", path, err)
+    return model

@@ -275,3 +275,35 @@ def test_training_step_runs_under_bf16_autocast_on_cpu():
     assert all(p.grad is None or torch.isfinite(p.grad).all() for p in model.parameters())
     with _autocast(torch.device("cpu"), TrainConfig(precision="fp32")):
         assert model(x).policy_logits.dtype == torch.float32
+
+
+def test_int8_calibration_is_cached_and_gives_the_same_network(tmp_path):
+    """The calibrated state read back converts to the same INT8 network, without calibrating."""
+    from goagent.config import model_preset
+    from goagent.network import build_model, prepare_for_inference
+    from goagent.quantize import cached_int8, network_digest
+
+    if "x86" not in torch.backends.quantized.supported_engines:
+        pytest.skip("this torch build has no x86 quantized engine")
+    torch.manual_seed(0)
+    net = prepare_for_inference(build_model(model_preset("b2c16", 12)))
+    rng = np.random.default_rng(0)
+    planes = (rng.random((64, 12, 7, 7)) < 0.3).astype(np.float32)
+    calls = []
+
+    def make():
+        calls.append(1)
+        return planes
+
+    key = network_digest(net, 7, 0, 64)
+    first = cached_int8(net, make, key, tmp_path)
+    second = cached_int8(net, make, key, tmp_path)
+    assert len(calls) == 1 and (tmp_path / f"int8-{key}.pt").exists()
+    x = torch.from_numpy(planes[:8])
+    with torch.inference_mode():
+        a, b = first(x), second(x)
+    assert torch.equal(a.policy_logits, b.policy_logits) and torch.equal(a.value, b.value)
+    (tmp_path / f"int8-{key}.pt").write_bytes(b"not a checkpoint")  # corrupt: calibrated again
+    cached_int8(net, make, key, tmp_path)
+    assert len(calls) == 2
+    assert network_digest(net, 9, 0, 64) != key  # another board size is another calibration
