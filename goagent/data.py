@@ -53,6 +53,12 @@ log = logging.getLogger(__name__)
 # format 1 are format 2 without the self-play columns, and are read as they are.
 EXAMPLE_FORMAT_VERSION = 2
 _READABLE_VERSIONS = (1, 2)
+# The columns of an examples file: per position, a search's (self-play only), per game.
+_PER_POSITION = ("boards", "moves", "to_play", "ko")
+_SEARCH_COLUMNS = ("visits", "full")
+_TABLE_PER_GAME = ("komi", "handicap", "winner", "score", "ownership")  # what a PositionTable reads
+_PER_GAME = (*_TABLE_PER_GAME, "source")
+_PER_GAME_TYPES = {"komi": np.float32, "handicap": np.int8, "winner": np.int8, "score": np.float32}
 _RANK = re.compile(r"^\s*(\d+)\s*([kdp])", re.IGNORECASE)
 
 
@@ -154,8 +160,9 @@ def position_before(state, action: int, color: int) -> tuple[np.ndarray, int, in
     return state.board.to_array().reshape(-1), action, color, state.board.ko_point(color)
 
 
-def replay_game(record: GameRecord) -> dict:
-    """Replay a record, returning its examples (raises SGFError on an illegal move)."""
+def replay_positions(record: GameRecord) -> tuple[list, object]:
+    """The example rows of a record's moves (``position_before`` each) and its final
+    ``GameState``; raises SGFError on an illegal move."""
     state = record.to_state(0)
     positions = []
     for i, move in enumerate(record.moves):
@@ -164,6 +171,12 @@ def replay_game(record: GameRecord) -> dict:
             state.play(move.action, move.color)
         except ValueError as err:
             raise SGFError(f"{record.source}: move {i + 1} is illegal: {err}") from None
+    return positions, state
+
+
+def replay_game(record: GameRecord) -> dict:
+    """Replay a record, returning its examples (raises SGFError on an illegal move)."""
+    positions, state = replay_positions(record)
     margin = record.score
     counted = margin is not None and margin != 0 and not record.result.upper().endswith(("R", "T", "F"))
     return game_examples(positions, state, record.source, counted, record.winner or 0, margin or 0.0)
@@ -211,10 +224,6 @@ class ShardWriter:
         self.games, self.pending = [], 0
 
 
-_PER_GAME = ("komi", "handicap", "winner", "score", "ownership", "source")
-_PER_GAME_TYPES = {"komi": np.float32, "handicap": np.int8, "winner": np.int8, "score": np.float32}
-
-
 def pack_games(games: list[dict], size: int, notes: dict | None = None) -> dict[str, np.ndarray]:
     """Games from ``game_examples`` as the arrays of one examples file; ``notes``:
     extra per-game arrays (one value per game) kept as they are."""
@@ -225,7 +234,7 @@ def pack_games(games: list[dict], size: int, notes: dict | None = None) -> dict[
         "game": np.repeat(np.arange(len(games), dtype=np.int32), lengths),
         "game_start": np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64),
     }
-    for key in ("boards", "moves", "to_play", "ko", "visits", "full"):
+    for key in _PER_POSITION + _SEARCH_COLUMNS:
         if key in games[0]:
             arrays[key] = np.concatenate([g[key] for g in games])
     for key in _PER_GAME:
@@ -325,10 +334,6 @@ def load_examples(path: str) -> dict[str, np.ndarray]:
     return arrays
 
 
-_PER_POSITION = ("boards", "moves", "to_play", "ko")
-_TABLE_PER_GAME = ("komi", "handicap", "winner", "score", "ownership")
-
-
 def merge_shards(paths: list[str]) -> dict[str, np.ndarray]:
     """Concatenate examples files into one position table (game indices made global)."""
     if not paths:
@@ -355,7 +360,7 @@ def merge_examples(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
         offset_positions += len(part["moves"])
     merged["game"] = np.concatenate(games)
     merged["game_start"] = np.concatenate(starts)
-    columns = _PER_POSITION + _TABLE_PER_GAME + (("visits", "full") if searched == {True} else ())
+    columns = _PER_POSITION + _TABLE_PER_GAME + (_SEARCH_COLUMNS if searched == {True} else ())
     for key in columns:
         merged[key] = np.concatenate([p[key] for p in parts])
     return merged

@@ -227,11 +227,10 @@ class Player:
             visits = None
         if visits is None and seconds is None:
             visits = 400
-        sampling = cfg.temperature > 0 and state.move_number < cfg.temperature_moves
         # The early stop keeps the most visited move: not when sampling, selecting by
         # LCB, or when that move may be a pass that the flags rule out.
         by_visits = cfg.select_by == "visits" and not self._no_pass(state, flags)
-        early = cfg.early_stop and not sampling and by_visits
+        early = cfg.early_stop and not self._sampling(state) and by_visits
         search.run(visits=visits, seconds=seconds, callback=callback, early_stop=early)
         return self.finish_move(state, flags)
 
@@ -244,6 +243,10 @@ class Player:
         resign = wanted and not flags.no_resign
         return Decision(action, resign, result.value, result, resign_wanted=wanted, full=self.full)
 
+    def _sampling(self, state: GameState) -> bool:
+        """Whether this move is sampled from the visits by temperature."""
+        return self.config.temperature > 0 and state.move_number < self.config.temperature_moves
+
     def _no_pass(self, state: GameState, flags: MoveFlags) -> bool:
         n2 = state.size * state.size
         return flags.no_pass or state.move_number < self.config.no_pass_before * n2
@@ -254,7 +257,7 @@ class Player:
         children = [c for c in result.children if not (no_pass and c.action == pass_action)]
         if not children:
             return pass_action  # no legal move but pass
-        if cfg.temperature > 0 and state.move_number < cfg.temperature_moves:
+        if self._sampling(state):
             dist = search.visit_distribution().astype(np.float64) ** (1.0 / cfg.temperature)
             if no_pass:
                 dist[pass_action] = 0.0

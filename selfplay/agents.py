@@ -10,6 +10,7 @@ process, reseeded before every game); a GTP engine is a fresh process per game.
 
 from __future__ import annotations
 
+import functools
 import os
 import shlex
 from collections.abc import Callable
@@ -53,6 +54,12 @@ def load_network(text: str, precision: str = "fp32", device: str = "cpu"):
     from goagent.inference import load_evaluator
 
     return load_evaluator(text, precision=precision, device=device)
+
+
+def network_loader(numerics) -> Callable[[str], object]:
+    """``load_network`` computing as ``numerics`` (a ``goagent.precision.NumericPath``)
+    says: picklable, for a match's worker processes."""
+    return functools.partial(load_network, precision=numerics.precision, device=numerics.device)
 
 
 class Agents:

@@ -41,9 +41,8 @@ def player_specs(args):
 
 
 def cmd_match(args) -> int:
-    import functools
-
-    from selfplay.agents import load_network
+    from goagent.precision import NumericPath
+    from selfplay.agents import network_loader
     from selfplay.arena import MatchSettings, run_match
 
     a, b = player_specs(args)
@@ -62,8 +61,7 @@ def cmd_match(args) -> int:
         free_handicap=args.free_handicap,
         referee=args.referee_engine[4:] if args.referee_engine.startswith("gtp:") else args.referee_engine,
     )
-    loader = functools.partial(load_network, precision=args.precision, device=args.device)
-    match = run_match(a, b, settings, loader=loader)
+    match = run_match(a, b, settings, loader=network_loader(NumericPath.from_args(args)))
     summary = match.summary()  # strict JSON: no Infinity/NaN (an unbounded Elo is null)
     if args.sgf_dir:
         write_json(os.path.join(args.sgf_dir, "match.json"), summary, indent=1)

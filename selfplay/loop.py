@@ -221,9 +221,7 @@ def train(run: RunDir, cfg: LoopConfig, generation: int, start_from: str) -> dic
 
 
 def gate(run: RunDir, cfg: LoopConfig, generation: int, best: str, numerics: NumericPath = EXACT) -> dict:
-    import functools
-
-    from selfplay.agents import PlayerSpec, load_network
+    from selfplay.agents import PlayerSpec, network_loader
     from selfplay.arena import MatchSettings, run_match
 
     path = run.gate(generation)
@@ -242,8 +240,7 @@ def gate(run: RunDir, cfg: LoopConfig, generation: int, best: str, numerics: Num
     a = PlayerSpec(run.candidate(generation), visits=cfg.gate.visits, resign=-1.0)
     b = PlayerSpec(best, visits=cfg.gate.visits, resign=-1.0)
     print(f"gate {generation}: candidate against {os.path.basename(best)}", file=sys.stderr)
-    loader = functools.partial(load_network, precision=numerics.precision, device=numerics.device)
-    summary = run_match(a, b, settings, loader=loader).summary()
+    summary = run_match(a, b, settings, loader=network_loader(numerics)).summary()
     summary["promoted"] = summary["score"] >= cfg.gate.threshold
     summary.pop("results", None)
     run.write_json(path, summary)

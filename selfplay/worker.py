@@ -34,7 +34,7 @@ import numpy as np
 
 from goagent import features
 from goagent.coords import EMPTY
-from goagent.data import game_examples, position_before, write_examples
+from goagent.data import game_examples, position_before, replay_positions, write_examples
 from goagent.fileio import atomic_write
 from goagent.game import GameState
 from goagent.player import MoveFlags, Player
@@ -198,12 +198,7 @@ def convert_old_games(folder: str) -> int:
             continue  # already in the one format
         sgf_path = path[: -len(".npz")] + ".sgf"
         with open(sgf_path, "rb") as handle:
-            record = read_sgf(handle.read(), sgf_path)
-        state = record.to_state(0)
-        positions = []
-        for move in record.moves:
-            positions.append(position_before(state, move.action, move.color))
-            state.play(move.action, move.color)
+            positions, state = replay_positions(read_sgf(handle.read(), sgf_path))
         policy = old["policy"]
         if len(policy) == len(positions) + 1:  # the last search was followed by a resignation
             color = int(old["to_play"][-1])
