@@ -209,6 +209,10 @@ class TrainConfig(LearnConfig):
     val_positions: int = 4096
     checkpoint_every: int = 250
     seed: int = 0
+    # Fine-tune only these top-level modules of the network, comma-separated (e.g.
+    # "value_head": the value, score and ownership outputs); the others keep their
+    # weights and BatchNorm statistics.  "" trains everything.
+    train_only: str = ""
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -218,7 +222,7 @@ class TrainConfig(LearnConfig):
 
 
 _TRAIN_ONLY = ("model", "init", "threads", "workers", "max_minutes", "log_every", "eval_every",
-               "val_positions", "checkpoint_every", "seed")  # fmt: skip
+               "val_positions", "checkpoint_every", "seed", "train_only")  # fmt: skip
 
 
 def _upgrade_mixed_precision(data: dict[str, Any], where: str) -> dict[str, Any]:

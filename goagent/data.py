@@ -44,6 +44,8 @@ import numpy as np
 
 from goagent.coords import BLACK, WHITE
 from goagent.fileio import atomic_write, write_json
+from goagent.final_ownership import final_ownership, markup
+from goagent.rules import parse_rules, rules_from_sgf
 from goagent.sgf import ARCHIVE_SUFFIXES, GameRecord, SGFError, iter_sources, read_sgf
 
 log = logging.getLogger(__name__)
@@ -174,12 +176,21 @@ def replay_positions(record: GameRecord) -> tuple[list, object]:
     return positions, state
 
 
-def replay_game(record: GameRecord) -> dict:
-    """Replay a record, returning its examples (raises SGFError on an illegal move)."""
+def replay_game(record: GameRecord, marks=None) -> dict:
+    """Replay a record, returning its examples (raises SGFError on an illegal move).
+
+    A counted game's ownership target has its dead stones off
+    (``goagent.final_ownership``; ``marks``: the record's TB/TW markup, if any), and
+    the game notes how they were found (``ownership_label``)."""
     positions, state = replay_positions(record)
     margin = record.score
     counted = margin is not None and margin != 0 and not record.result.upper().endswith(("R", "T", "F"))
-    return game_examples(positions, state, record.source, counted, record.winner or 0, margin or 0.0)
+    game = game_examples(positions, state, record.source, counted, record.winner or 0, margin or 0.0)
+    if counted:
+        scored = state.copy()
+        scored.set_rules(rules_from_sgf(record.rules) or parse_rules("japanese"))  # KGS's default
+        game["ownership"], game["ownership_label"] = final_ownership(scored, margin, marks)
+    return game
 
 
 def _process(item: tuple[str, bytes, PrepareFilter]) -> tuple[str, dict | None, str | None]:
@@ -190,7 +201,8 @@ def _process(item: tuple[str, bytes, PrepareFilter]) -> tuple[str, dict | None, 
         reason = _skip_reason(record, flt)
         if reason:
             return name, None, reason
-        return name, replay_game(record), None
+        marks = markup(data, record.size) if b"TB[" in data or b"TW[" in data else None
+        return name, replay_game(record, marks), None
     except SGFError as err:
         text = str(err)
         return name, None, "illegal move" if "illegal" in text else "unreadable SGF"
@@ -273,6 +285,7 @@ def prepare(
         "val": ShardWriter(out, "val", flt.board_size, shard_positions),
     }
     skipped: Counter[str] = Counter()
+    labels: Counter[str] = Counter()  # how counted games' dead stones were found
     examples: dict[str, str] = {}
     items = ((name, data, flt) for name, data in iter_sources(sources))
     workers = workers or os.cpu_count() or 1
@@ -285,6 +298,8 @@ def prepare(
                 continue
             split = "val" if is_validation(name, flt.val_percent) else "train"
             writers[split].add(game)
+            if "ownership_label" in game:
+                labels[game["ownership_label"]] += 1
     for writer in writers.values():
         writer.flush()
     summary = {
@@ -295,6 +310,7 @@ def prepare(
         "positions": {split: w.total_positions for split, w in writers.items()},
         "shards": {split: w.shards for split, w in writers.items()},
         "skipped": dict(skipped),
+        "dead_stones": dict(labels),
         "skipped_examples": examples,
     }
     write_json(os.path.join(out, "summary.json"), summary, indent=2)

@@ -302,17 +302,28 @@ def groups(colors: np.ndarray, size: int, link: int = LINK) -> list[list[int]]:
     return list(members.values())
 
 
-def dead_stones(state: GameState, playouts: int = PLAYOUTS, seed: int = 0) -> np.ndarray:
-    """``bool[n*n]``: the stones to take off before counting ``state`` (see the module docstring)."""
+def judged_groups(state: GameState, playouts: int = PLAYOUTS, seed: int = 0) -> list[tuple[list[int], float]]:
+    """Each group that may be dead: its stones that are not pass-alive, and its *lean*,
+    the owner's mean ownership over the playouts (below ``THRESHOLD``: dead)."""
     colors = state.board.to_array().reshape(-1)
     own = ownership(state, playouts, seed)
     safe = pass_alive(colors, state.size, BLACK) | pass_alive(colors, state.size, WHITE)
-    dead = np.zeros(colors.size, bool)
+    judged = []
     for idx in groups(colors, state.size):
         sign = 1.0 if colors[idx[0]] == BLACK else -1.0
-        if sign * float(own[idx].mean()) < THRESHOLD:
-            dead[idx] = True
-    return dead & ~safe
+        stones = [p for p in idx if not safe[p]]
+        if stones:
+            judged.append((stones, sign * float(own[idx].mean())))
+    return judged
+
+
+def dead_stones(state: GameState, playouts: int = PLAYOUTS, seed: int = 0) -> np.ndarray:
+    """``bool[n*n]``: the stones to take off before counting ``state`` (see the module docstring)."""
+    dead = np.zeros(state.size * state.size, bool)
+    for stones, lean in judged_groups(state, playouts, seed):
+        if lean < THRESHOLD:
+            dead[stones] = True
+    return dead
 
 
 def warm() -> None:
@@ -320,4 +331,7 @@ def warm() -> None:
     dead_stones(GameState(5), 2)
 
 
-__all__ = ["BIG", "LINK", "PLAYOUTS", "THRESHOLD", "dead_stones", "groups", "ownership", "pass_alive", "warm"]
+__all__ = [
+    "BIG", "LINK", "PLAYOUTS", "THRESHOLD",
+    "dead_stones", "groups", "judged_groups", "ownership", "pass_alive", "warm",
+]  # fmt: skip

@@ -15,9 +15,18 @@ code.  Self-play's exploration is ``PlayerConfig``: root noise
 randomization (``fast_visits`` / ``full_search_fraction``, KataGo).  Move
 policies of one call go in as ``MoveFlags`` (Leela Zero's ``passflag``):
 no pass while another move is legal (``kgs-genmove_cleanup`` with dead stones
-left, the first ``no_pass_before`` of a game), no resignation (cleanup,
-self-play games played out to measure false resignations).  A ``Decision`` is
-final: nobody patches it afterwards.
+left), no resignation (cleanup, self-play games played out to measure false
+resignations).  A ``Decision`` is final: nobody patches it afterwards.
+
+When to pass follows the rules.  Under Tromp-Taylor a finished game counts
+the board as it stands, so the player never passes in the first
+``no_pass_before`` of a game (GTP: half), where such a count means nothing.
+Under other rules the search counts a finished game as ``final_score`` does
+(dead stones off, territory or area), so it passes once passing loses nothing,
+and passes back when the opponent has passed.  One guard stays: it does not
+pass while one of its own groups is unsettled (``goagent.dead_stones``: its
+lean below ``SETTLED``, a fate a move can still change) and playing on costs at
+most ``PASS_GUARD_MARGIN`` of value.
 
 Self-play steps many players' searches in one network batch, so a move can
 also be made in three steps: ``start_move`` (the search, its noise and visit
@@ -45,7 +54,14 @@ import numpy as np
 from goagent.coords import BLACK, WHITE
 from goagent.game import GameState
 from goagent.mcts import Evaluator, MoveRule, Search, SearchConfig, SearchResult
+from goagent.rules import TROMP_TAYLOR
 from goagent.winrate import winrate
+
+# The pass guard (rules other than Tromp-Taylor): a group is settled when its owner's
+# mean playout ownership is at least this far from zero; playing on instead of passing
+# while one of the player's own groups is not, if it costs at most the margin in value.
+SETTLED = 0.6
+PASS_GUARD_MARGIN = 0.1
 
 
 @dataclass(frozen=True)
@@ -59,7 +75,8 @@ class PlayerConfig:
     temperature_moves: int = 0  # sample with `temperature` for this many opening moves
     select_by: str = "visits"  # or "lcb"
     early_stop: bool = True  # stop a move's search once the best move cannot be overtaken
-    no_pass_before: float = 0.0  # of n*n moves played: no pass before, while another move is legal
+    # Under Tromp-Taylor rules, of n*n moves played: no pass before, while another move is legal.
+    no_pass_before: float = 0.0
     # Playout cap randomization: a move gets the full ``visits`` (with the search's root
     # noise) with probability ``full_search_fraction``, else ``fast_visits`` without noise.
     fast_visits: int | None = None
@@ -237,7 +254,10 @@ class Player:
     def finish_move(self, state: GameState, flags: MoveFlags = NO_FLAGS) -> Decision:
         """The decision once ``self.search`` has searched ``state`` (after ``start_move``)."""
         result = self.search.result()
-        action = self._choose(state, self.search, result, self._no_pass(state, flags))
+        no_pass = self._no_pass(state, flags)
+        action = self._choose(state, self.search, result, no_pass)
+        if action == state.size * state.size and not no_pass:
+            action = self._pass_guard(state, result, action)
         self.last_value = result.value
         wanted = self._resign_rule(state, result.value)
         resign = wanted and not flags.no_resign
@@ -248,8 +268,29 @@ class Player:
         return self.config.temperature > 0 and state.move_number < self.config.temperature_moves
 
     def _no_pass(self, state: GameState, flags: MoveFlags) -> bool:
-        n2 = state.size * state.size
-        return flags.no_pass or state.move_number < self.config.no_pass_before * n2
+        if flags.no_pass:
+            return True
+        if state.rules != TROMP_TAYLOR:
+            return False  # the search counts a finished game as final_score does
+        return state.move_number < self.config.no_pass_before * state.size * state.size
+
+    def _pass_guard(self, state: GameState, result: SearchResult, pass_action: int) -> int:
+        """The move instead of a pass while one of our own groups is unsettled (module
+        docstring), or the pass."""
+        if state.rules == TROMP_TAYLOR:
+            return pass_action
+        passing = next((c for c in result.children if c.action == pass_action), None)
+        others = [c for c in result.children if c.action != pass_action and c.visits > 0]
+        if passing is None or not others:
+            return pass_action
+        best = others[0]  # the most visited move but the pass
+        if passing.value - best.value > PASS_GUARD_MARGIN:
+            return pass_action
+        from goagent.dead_stones import judged_groups
+
+        colors = state.board.to_array().reshape(-1)
+        own = [lean for stones, lean in judged_groups(state) if colors[stones[0]] == state.to_play]
+        return best.action if any(abs(lean) < SETTLED for lean in own) else pass_action
 
     def _choose(self, state: GameState, search: Search, result: SearchResult, no_pass: bool) -> int:
         cfg = self.config

@@ -39,31 +39,15 @@ import zlib
 from pathlib import Path
 
 import numpy as np
-from sgfmill import sgf
 
-from goagent.coords import BLACK, WHITE, gtp_to_action, sgfmill_to_action
+from goagent.coords import BLACK, WHITE, gtp_to_action
 from goagent.data import split_key
+from goagent.final_ownership import markup
 from goagent.rules import Ruleset, parse_rules, rules_from_sgf
 from goagent.scoring import score, score_state, seki_strings
 from goagent.sgf import SGFError, iter_sources, read_sgf
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "kgs-6d"
-
-
-def markup(data: bytes, size: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """``(tb, tw)`` bool[n*n] from the last node carrying TB/TW, or None."""
-    game = sgf.Sgf_game.from_bytes(data)
-    for node in reversed(game.get_main_sequence()):
-        if node.has_property("TB") or node.has_property("TW"):
-            marks = []
-            for prop in ("TB", "TW"):
-                mask = np.zeros(size * size, bool)
-                if node.has_property(prop):
-                    for point in node.get(prop):
-                        mask[sgfmill_to_action(point, size)] = True
-                marks.append(mask)
-            return marks[0], marks[1]
-    return None
 
 
 def kgs_count(colors, tb, tw, rules: Ruleset, captures) -> float:

@@ -57,8 +57,9 @@ def learning_rate(cfg: LearnConfig, step: int) -> float:
 
 def make_optimizer(cfg: LearnConfig, model: torch.nn.Module) -> torch.optim.Optimizer:
     # No weight decay on BatchNorm parameters and biases (they are not weights).
-    decay = [p for p in model.parameters() if p.ndim > 1]
-    no_decay = [p for p in model.parameters() if p.ndim <= 1]
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    decay = [p for p in trainable if p.ndim > 1]
+    no_decay = [p for p in trainable if p.ndim <= 1]
     groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
     if cfg.optimizer == "sgd":
         return torch.optim.SGD(groups, lr=cfg.lr, momentum=0.9, nesterov=True)
@@ -135,8 +136,33 @@ def validate(model, table: PositionTable, cfg: TrainConfig, device: torch.device
         for key, value in stats.items():
             sums[key] = sums.get(key, 0.0) + value
         count += len(chunk)
-    model.train()
+    training_mode(model)
     return {f"val_{k}": v / count for k, v in sums.items()}
+
+
+def freeze_except(model: torch.nn.Module, train_only: str) -> None:
+    """Keep every top-level module not named in ``train_only`` (``TrainConfig.train_only``)
+    as it is: no gradients, and (``training_mode``) no BatchNorm statistics updates."""
+    names = [name.strip() for name in train_only.split(",") if name.strip()]
+    if not names:
+        return
+    children = dict(model.named_children())
+    unknown = [name for name in names if name not in children]
+    if unknown:
+        raise ValueError(
+            f"train_only: no module {', '.join(unknown)} (the network has {', '.join(children)})"
+        )
+    for name, child in children.items():
+        child.requires_grad_(name in names)
+
+
+def training_mode(model: torch.nn.Module) -> torch.nn.Module:
+    """``model.train()``, except frozen modules (``freeze_except``), which stay in eval mode."""
+    model.train()
+    for child in model.children():
+        if not any(p.requires_grad for p in child.parameters()):
+            child.eval()
+    return model
 
 
 def _autocast(device: torch.device, cfg: LearnConfig):
@@ -240,7 +266,9 @@ def _resume(run: str, cfg: TrainConfig, device: torch.device):
             )
         except CheckpointError as err:
             raise CheckpointError(f"{err}\n(to start over, move {path} away)") from None
-        model = ckpt.model.to(device).train()
+        model = ckpt.model.to(device)
+        freeze_except(model, cfg.train_only)
+        training_mode(model)
         optimizer = make_optimizer(cfg, model)
         if ckpt.optimizer_state:
             optimizer.load_state_dict(ckpt.optimizer_state)
@@ -250,7 +278,9 @@ def _resume(run: str, cfg: TrainConfig, device: torch.device):
         model = load_checkpoint(cfg.init, expected_feature_version=features.FEATURE_VERSION).model
     else:
         model = build_model(model_preset(cfg.model, features.NUM_PLANES))
-    model = model.to(device).train()
+    model = model.to(device)
+    freeze_except(model, cfg.train_only)
+    training_mode(model)
     return model, make_optimizer(cfg, model), 0
 
 

@@ -11,8 +11,10 @@ Search limits come from ``gtp.options.EngineOptions``; active GTP time
 settings replace them with the player's time budget.  Analysis searches
 until stopped; once the tree fills ``--memory-budget`` it stops growing but
 keeps refining what it has.
-``genmove`` never passes in the first half of a game while it has another
-legal move (``PlayerConfig.no_pass_before``).
+Under Tromp-Taylor rules ``genmove`` never passes in the first half of a game
+while it has another legal move (``PlayerConfig.no_pass_before``); under other
+rules the search counts a finished game as ``final_score`` does, and the
+player's pass guard applies (``goagent.player``).
 """
 
 from __future__ import annotations
@@ -36,9 +38,9 @@ log = logging.getLogger(__name__)
 __all__ = ["Brain", "EngineOptions"]
 
 OWNERSHIP_PLAYOUTS = 128
-# No pass before half the board's points are played, while another move is legal:
-# a pass there (e.g. answering a GUI user's pass to win on the Tromp-Taylor count
-# of an unfinished board) is never what the user wants.
+# Under Tromp-Taylor rules, no pass before half the board's points are played, while
+# another move is legal: a pass there (e.g. answering a GUI user's pass to win on the
+# Tromp-Taylor count of an unfinished board) is never what the user wants.
 NO_PASS_BEFORE = 0.5
 
 

@@ -38,6 +38,7 @@ from goagent.config import SearchConfig
 from goagent.coords import BLACK, WHITE, opponent
 from goagent.game import GameState
 from goagent.ladders import new_context
+from goagent.rules import TROMP_TAYLOR
 from goagent.search import cache as ecache
 from goagent.search import leaves
 from goagent.search import tree as T
@@ -95,6 +96,28 @@ def history_set(state: GameState, ko_rule: int) -> np.ndarray:
         movers = movers[-len(hashes) :]
         hashes = [h ^ int(leaves.SIDE_KEYS[c]) for h, c in zip(hashes, movers)]
     return position_set(hashes, 0, 0)
+
+
+def stones_placed_difference(state: GameState) -> float:
+    """Black's stones placed minus White's so far (setup and handicap stones included):
+    the stones on the board plus those captured, per colour."""
+    colors = state.board.to_array()
+    black = int((colors == BLACK).sum()) + state.board.captures(WHITE)
+    white = int((colors == WHITE).sum()) + state.board.captures(BLACK)
+    return float(black - white)
+
+
+def dead_field(state: GameState) -> np.ndarray:
+    """int8[(n+2)^2], on the board's padded field: the colour of each stone of ``state``
+    that ``goagent.dead_stones`` judges dead, 0 elsewhere."""
+    from goagent.dead_stones import dead_stones
+
+    n = state.size
+    field = np.zeros((n + 2) ** 2, np.int8)
+    colors = state.board.to_array().reshape(-1)
+    for a in np.flatnonzero(dead_stones(state)):
+        field[(a // n + 1) * (n + 2) + a % n + 1] = colors[a]
+    return field
 
 
 def _planes_entry(evaluator, size: int):
@@ -189,6 +212,15 @@ class Search:
         self.ko_rule = ko_rule_of(state)
         self.seen = history_set(state, self.ko_rule)
         self.terminal = terminal_value(state) if state.is_over else None
+        # How a finished leaf is scored (``leaves.terminal``): under Tromp-Taylor as the
+        # board stands; under other rules as final_score counts, the root's dead stones
+        # taken off, judged when the first finished leaf needs them (dead[0], a border
+        # point, < 0 until then), and under territory rules by territory.
+        self.komi = float(state.effective_komi)
+        self.dead = np.zeros((n + 2) ** 2, np.int8)
+        if state.rules != TROMP_TAYLOR:
+            self.dead[0] = -1
+        self.placed = stones_placed_difference(state) if state.rules.territory else math.nan
         self.root_eval: Evaluation | None = None
         self._noised = False
         self.has_scores = False
@@ -306,7 +338,7 @@ class Search:
             return self._planes_entry(self.planes[:count], legal)
         if self._boards_entry is not None:
             return self._boards_entry(
-                self.boards[:count], self.metas[:count], self.leaf_colors[:count], self.state.komi, legal
+                self.boards[:count], self.metas[:count], self.leaf_colors[:count], self.komi, legal
             )
         states = [self._leaf_state(k) for k in range(count)]
         return self._target.evaluate(states, [legal[k].copy() for k in range(count)])
@@ -323,10 +355,18 @@ class Search:
         return self._gather(want)
 
     def _gather(self, want: int) -> int:
+        pending = self._gather_once(want)
+        if self.dead[0] == -2:  # a finished leaf needs the root's dead stones: judge them, go on
+            self.dead = dead_field(self.state)
+            if pending == 0:
+                pending = self._gather_once(want)
+        return pending
+
+    def _gather_once(self, want: int) -> int:
         pending = T.gather(
             self.ni, self.nf, self.edges, self.counts, self.limits, self.cfg, want, self._batch,
             self.root_b, self.root_m, self.root_hist, int(self.state.to_play), int(self.state.passes),
-            float(self.state.komi), self.seen, self.ko_rule,
+            self.komi, self.seen, self.ko_rule, self.dead, self.placed,
             self._rule_color, self._rule_until, self._rule_allow, self._rule_mask,
             self.ckeys, self.cpriors, self.cvals,
             self.scratch_b, self.scratch_m, self.ring, self.pathset, self._restricted,
@@ -380,7 +420,7 @@ class Search:
         self.leaf_colors[0] = self.state.to_play
         if self._planes_entry is not None:
             leaves.planes(
-                self.root_hist, self.ring, 0, self.scratch_m, int(self.state.to_play), float(self.state.komi),
+                self.root_hist, self.ring, 0, self.scratch_m, int(self.state.to_play), self.komi,
                 legal[0], self.planes[0], True, self._arena,
             )  # fmt: skip
         if self._boards_entry is not None:
@@ -547,6 +587,8 @@ class Search:
         the matching subtree if there is one, else starting afresh."""
         node = self._node_of(state)
         if node is None:
+            if state.effective_komi != self.komi:  # the cached evaluations saw the old komi
+                self.ckeys, self.cpriors, self.cvals = ecache.new_cache(self._cache_entries, self.actions)
             self._reset_tree(state)
             return
         if node != 0:
@@ -558,8 +600,8 @@ class Search:
     def _node_of(self, state: GameState) -> int | None:
         """The node of the current tree whose position is ``state``, if any."""
         root = self.state
-        if (state.size, state.komi, state.superko, ko_rule_of(state)) != (
-            root.size, root.komi, root.superko, self.ko_rule,
+        if (state.size, state.effective_komi, state.rules, state.superko, ko_rule_of(state)) != (
+            root.size, self.komi, root.rules, root.superko, self.ko_rule,
         ):  # fmt: skip
             return None
         if self.rules:  # rules count plies from the root: a subtree was grown under other depths

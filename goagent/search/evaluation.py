@@ -58,7 +58,9 @@ class PlayoutEvaluator:
         priors = np.stack([m.astype(np.float32) / m.sum() for m in legal])
         values = np.empty(len(states), np.float32)
         for i, state in enumerate(states):
-            black_wins, _, _ = run_playouts(state.board, state.to_play, self.playouts, state.komi, self.rng)
+            black_wins, _, _ = run_playouts(
+                state.board, state.to_play, self.playouts, state.effective_komi, self.rng
+            )
             black_value = 2.0 * black_wins / self.playouts - 1.0
             values[i] = black_value if state.to_play == BLACK else -black_value
         return Evaluation(priors, values)

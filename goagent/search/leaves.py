@@ -21,6 +21,7 @@ from numba import njit
 
 from goagent import features
 from goagent.board import (
+    _COLOR,
     _ELIST,
     _HASH,
     _KO,
@@ -125,12 +126,34 @@ def replay(
 
 
 @njit(cache=True)
-def terminal(sb, sm, color, komi):
-    """(value, score) of a finished game for ``color``, by Tromp-Taylor area."""
+def terminal(sb, sm, color, komi, dead, placed):
+    """(value, score) of a finished game for ``color`` under the root's scoring rule.
+
+    ``dead``: int8[field] the colour of each root stone judged dead (0 elsewhere; all
+    0 under Tromp-Taylor): where it still stands it counts as empty, so its points
+    go to the colour around it.  ``placed``: NaN for area scoring; under territory
+    scoring, Black's stones placed minus White's along the game and the path.  The
+    territory margin is the area margin less that: a stone placed counts as a point
+    under area scoring, and under territory scoring it either stands on a point that
+    is then no territory or was captured and counts as a prisoner against its owner.
+    """
     n = sm[_SIZE]
     owner = np.empty(n * n, np.int8)
-    black, white = _area(sb, sm, owner)
+    standing = False
+    for p in range(dead.shape[0]):
+        if dead[p] != 0 and sb[_COLOR, p] == dead[p]:
+            standing = True
+            break
+    board = sb
+    if standing:  # rare: only terminal leaves get here
+        board = sb.copy()
+        for p in range(dead.shape[0]):
+            if dead[p] != 0 and board[_COLOR, p] == dead[p]:
+                board[_COLOR, p] = 0
+    black, white = _area(board, sm, owner)
     score = black - white - komi
+    if not np.isnan(placed):
+        score -= placed
     if color != BLACK:
         score = -score
     value = 1.0 if score > 0 else -1.0 if score < 0 else 0.0

@@ -234,7 +234,7 @@ def _restrict(legal, color, depth, rule_color, rule_until, rule_allow, rule_mask
 @njit(cache=True)
 def gather(
     ni, nf, edges, counts, limits, cfg, want, max_pending,
-    root_b, root_m, root_hist, root_color, root_passes, komi, seen, ko_rule,
+    root_b, root_m, root_hist, root_color, root_passes, komi, seen, ko_rule, dead, placed,
     rule_color, rule_until, rule_allow, rule_mask,
     ckeys, cpriors, cvals,
     scratch_b, scratch_m, ring, pathset, restricted,
@@ -260,6 +260,7 @@ def gather(
     hits = 0
     path = np.empty(MAX_DEPTH + 1, np.int32)
     moves = np.empty(MAX_DEPTH, np.int32)
+    pass_action = legal_out.shape[1] - 1
     while pending < want and pending < max_pending and collisions <= want:
         x = 0
         path[0] = 0
@@ -303,7 +304,20 @@ def gather(
             scratch_b, scratch_m, ring, pathset, legal,
         )  # fmt: skip
         if passes >= 2 and depth > 0:
-            value, score = leaves.terminal(scratch_b, scratch_m, color, komi)
+            if dead[0] < 0:  # the root's dead stones are not judged yet: the driver does it
+                _undo_virtual(ni, path, depth)
+                stats[2] = hits
+                stats[1] = collisions
+                stats[0] = done
+                dead[0] = -2  # asked for
+                return pending
+            placed_here = placed  # the stones the path placed, for territory scoring
+            mover = root_color
+            for d in range(depth):
+                if moves[d] != pass_action:
+                    placed_here += 1.0 if mover == 1 else -1.0  # BLACK
+                mover = 3 - mover
+            value, score = leaves.terminal(scratch_b, scratch_m, color, komi, dead, placed_here)
             ni[STATE, x] = TERMINAL
             nf[TV, x] = value
             nf[TS, x] = score

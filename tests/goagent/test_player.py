@@ -5,11 +5,13 @@ import dataclasses
 
 import numpy as np
 import pytest
+from test_search_rules import SETTLED, komi_for, state_of
 
 from goagent.coords import BLACK, WHITE
 from goagent.game import GameState
 from goagent.mcts import Evaluation, SearchConfig
 from goagent.player import Decision, MoveFlags, Player, PlayerConfig
+from goagent.rules import PRESETS
 
 
 class PassLover:
@@ -53,6 +55,55 @@ def test_no_pass_flag_still_passes_when_nothing_else_is_legal():
 def test_no_pass_before_a_fraction_of_the_game():
     cfg = PlayerConfig(visits=16, no_pass_before=0.5)
     assert Player(PassLover(0.0), cfg).decide(GameState(5)).action != 25
+
+
+def test_no_pass_before_holds_only_under_tromp_taylor():
+    """Other rules count a finished game as final_score does: the search decides."""
+    cfg = PlayerConfig(visits=16, no_pass_before=0.5)
+    state = GameState(5, rules=PRESETS["chinese"])
+    assert Player(PassLover(0.0), cfg).decide(state).action == 25
+
+
+class PassTenth:
+    """A tenth of the prior on passing, the rest uniform; every unfinished position is
+    worth ``black_value`` to Black."""
+
+    def __init__(self, black_value: float):
+        self.black_value = black_value
+
+    def evaluate(self, states, legal):
+        priors = np.array([m / (m.sum() - 1) * 0.9 for m in legal], np.float32)
+        priors[:, -1] = 0.1
+        values = [self.black_value if s.to_play == BLACK else -self.black_value for s in states]
+        return Evaluation(priors, np.array(values, np.float32))
+
+
+def _white_passed(state: GameState) -> GameState:
+    state.set_to_play(WHITE)
+    state.play(state.size * state.size, WHITE)
+    return state
+
+
+def test_the_pass_guard_plays_on_while_an_own_group_is_unsettled():
+    """Passing back would win (komi -50), and so does playing on: with Black's lone
+    stones unsettled on an open board, Black plays on; in a settled position it passes."""
+    open_board = GameState(9, komi=-50.0, rules=PRESETS["japanese"])
+    open_board.setup(black=[20, 60], white=[24, 56])
+    decision = Player(PassTenth(1.0), PlayerConfig(visits=400)).decide(_white_passed(open_board))
+    assert decision.action != 81
+    passing = next(c for c in decision.search.children if c.action == 81)
+    assert passing.value == 1.0  # passing is not worse: the guard chose to play on
+    settled, _ = state_of(SETTLED, "japanese", komi_for("japanese"))
+    decision = Player(PassTenth(1.0), PlayerConfig(visits=400)).decide(_white_passed(settled))
+    assert decision.action == 81
+
+
+def test_the_pass_guard_passes_when_playing_on_costs_too_much():
+    """Black's stones are unsettled, but every unfinished line is worth 0 while passing
+    back wins: the guard gives way."""
+    state = GameState(9, komi=-50.0, rules=PRESETS["japanese"])
+    state.setup(black=[20, 60], white=[24, 56])
+    assert Player(PassTenth(0.0), PlayerConfig(visits=400)).decide(_white_passed(state)).action == 81
 
 
 def test_no_pass_with_temperature_never_samples_the_pass():

@@ -184,3 +184,28 @@ def test_sl_eval_default_means_the_shipped_networks(sgf_folder):
     assert result["networks"] == {"9": str(shipped_weights(9))}
     if 9 in specialist_weights():
         assert result["networks"]["9"].endswith("9x9.pt")
+
+
+def test_train_only_fine_tunes_the_named_heads_and_keeps_the_rest(sgf_folder, tmp_path):
+    """``train_only=value_head``: the trunk and the policy head keep their weights and their
+    BatchNorm statistics, the value head learns, and a resumed run keeps it so."""
+    data, base, tuned = tmp_path / "data", tmp_path / "base", tmp_path / "tuned"
+    prepare([str(sgf_folder)], str(data), NO_VAL, workers=1, progress=False)
+    train(tiny_config(steps=2), str(data), str(base), progress=False)
+    start = load_checkpoint(base / "checkpoint.pt").model.state_dict()
+    cfg = tiny_config(steps=4, init=str(base / "checkpoint.pt"), train_only="value_head", lr=0.05)
+    train(replace(cfg, steps=2), str(data), str(tuned), progress=False)
+    train(cfg, str(data), str(tuned), progress=False)  # resumed: still frozen
+    end = load_checkpoint(tuned / "checkpoint.pt").model.state_dict()
+    frozen = [k for k in start if not k.startswith("value_head.")]
+    assert any("running_mean" in k for k in frozen)  # BatchNorm statistics are among them
+    for key in frozen:
+        assert torch.equal(start[key], end[key]), key
+    assert any(not torch.equal(start[k], end[k]) for k in start if k.startswith("value_head."))
+
+
+def test_train_only_names_a_module_the_network_has(sgf_folder, tmp_path):
+    data = tmp_path / "data"
+    prepare([str(sgf_folder)], str(data), NO_VAL, workers=1, progress=False)
+    with pytest.raises(ValueError, match="no module valu_head"):
+        train(tiny_config(steps=1, train_only="valu_head"), str(data), str(tmp_path / "run"), progress=False)

@@ -200,7 +200,7 @@ KGS = Path(__file__).resolve().parents[3] / "shared" / "data" / "kgs-6d" / "KGS-
 def test_kgs_games_scored_like_gnugo_where_the_dead_stones_agree(tmp_path):
     """Three finished KGS games (Japanese rules): where GNU Go's dead stones equal the
     record's markup, goagent's final_score with those dead stones equals GNU Go's."""
-    from goagent.rules_survey import markup
+    from goagent.final_ownership import markup
     from goagent.sgf import iter_sources, read_sgf
 
     compared = 0
