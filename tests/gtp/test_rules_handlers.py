@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -225,3 +226,23 @@ def test_kgs_games_scored_like_gnugo_where_the_dead_stones_agree(tmp_path):
         assert one(engine, "final_score").text == answers[2], name
         compared += 1
     assert compared == 3
+
+
+@pytest.mark.parametrize(
+    ("rules", "passes"), [("japanese", True), ("chinese", True), ("tromp-taylor", False)]
+)
+def test_genmove_passes_back_once_the_game_is_over_under_the_rules(engine, rules, passes):
+    """The issue's case: a finished game, the opponent has passed, early in the move count.
+    Under Japanese and Chinese rules the search counts the finished game as final_score
+    does (the dead stone on B5 off) and passes back; under Tromp-Taylor the half-board
+    rule holds and it plays on."""
+    from gtp_testkit import use_evaluator
+    from test_player import PassTenth
+    from test_search_rules import SETTLED, komi_for
+
+    set_position(engine, SETTLED, komi_for(rules))
+    transcript(engine, f"kata-set-rules {rules}\nplay w pass")
+    use_evaluator(engine, PassTenth(1.0))
+    engine.brain.player.config = replace(engine.brain.player.config, visits=400)
+    reply = one(engine, "genmove b")
+    assert reply.ok and (reply.text == "pass") == passes, reply.text
