@@ -93,6 +93,10 @@ def main(args) -> int:
         from goagent import bench_search  # the search's measurements live there
 
         return bench_search.main_mcts(args)
+    if args.target == "analyze":
+        from goagent import bench_analyze  # a GUI's long analysis, through GTP
+
+        return bench_analyze.main(args)
     if args.target == "env":
         from goagent import bench_env  # the env's measurements live there
 

@@ -277,6 +277,23 @@ def _bench_arguments(parser) -> None:
         "--memory", action="store_true", help="bytes per expanded node after one search of --visits"
     )
 
+    analyze = targets.add_parser(
+        "analyze",
+        help="a long kata-analyze through `goagent gtp`: visits over time and the engine's RSS",
+        formatter_class=fmt,
+    )
+    analyze.add_argument("--minutes", type=float, default=10.0, help="how long to analyse")
+    analyze.add_argument("--interval", type=float, default=1.0, help="seconds between updates")
+    analyze.add_argument(
+        "--engine-args", default="--model default", help="options of `goagent gtp` (quoted as one string)"
+    )
+    analyze.add_argument(
+        "--kgs", default="", metavar="DIR", help="KGS archives (default ../shared/data/kgs-6d)"
+    )
+    analyze.add_argument("--seed", type=int, default=0, help="which middle-game position")
+    analyze.add_argument("--plot", default="", metavar="PNG", help="draw visits and RSS against time")
+    analyze.add_argument("--json", action="store_true", help="print one JSON object")
+
     net = targets.add_parser("net", help="network positions/s: inference and a training step")
     _bench_net_arguments(net)
 

@@ -1,11 +1,12 @@
 """Dead stones of a finished position, as GTP ``final_score`` needs them.
 
 A finished game's record leaves its dead stones on the board.  Finding them is
-the hard half of counting it (the count itself is ``goagent.scoring``).  The
-shipped network cannot help: it learned the recorded final boards, dead stones
-and all, as ownership.  So this module judges them the way engines without a
-life-and-death reader do, from playouts, with two things that matter in
-settled positions:
+the hard half of counting it (the count itself is ``goagent.scoring``).  This
+module judges them the way engines without a life-and-death reader do, from
+playouts, and averages in a network's ownership where the network learned
+final boards with the dead stones off (``goagent.final_ownership``; a network
+trained on the boards as recorded learned dead stones as alive and is not
+asked).  The playouts have two things that matter in settled positions:
 
 - **A playout policy that does not throw away live groups.**  Uniform random
   moves fill a group's own shared liberties and put big strings in self-atari,
@@ -302,11 +303,17 @@ def groups(colors: np.ndarray, size: int, link: int = LINK) -> list[list[int]]:
     return list(members.values())
 
 
-def judged_groups(state: GameState, playouts: int = PLAYOUTS, seed: int = 0) -> list[tuple[list[int], float]]:
+def judged_groups(
+    state: GameState, playouts: int = PLAYOUTS, seed: int = 0, network: np.ndarray | None = None
+) -> list[tuple[list[int], float]]:
     """Each group that may be dead: its stones that are not pass-alive, and its *lean*,
-    the owner's mean ownership over the playouts (below ``THRESHOLD``: dead)."""
+    the owner's mean ownership (below ``THRESHOLD``: dead).  ``network``: a network's
+    ownership (float[n*n], Black positive) that learned dead stones, averaged in with
+    the playouts' (``goagent.inference.knows_dead_stones``)."""
     colors = state.board.to_array().reshape(-1)
     own = ownership(state, playouts, seed)
+    if network is not None:
+        own = 0.5 * (own + np.asarray(network, np.float64).reshape(-1))
     safe = pass_alive(colors, state.size, BLACK) | pass_alive(colors, state.size, WHITE)
     judged = []
     for idx in groups(colors, state.size):
@@ -317,10 +324,13 @@ def judged_groups(state: GameState, playouts: int = PLAYOUTS, seed: int = 0) -> 
     return judged
 
 
-def dead_stones(state: GameState, playouts: int = PLAYOUTS, seed: int = 0) -> np.ndarray:
-    """``bool[n*n]``: the stones to take off before counting ``state`` (see the module docstring)."""
+def dead_stones(
+    state: GameState, playouts: int = PLAYOUTS, seed: int = 0, network: np.ndarray | None = None
+) -> np.ndarray:
+    """``bool[n*n]``: the stones to take off before counting ``state`` (see the module
+    docstring; ``network`` as in ``judged_groups``)."""
     dead = np.zeros(state.size * state.size, bool)
-    for stones, lean in judged_groups(state, playouts, seed):
+    for stones, lean in judged_groups(state, playouts, seed, network):
         if lean < THRESHOLD:
             dead[stones] = True
     return dead

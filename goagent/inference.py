@@ -61,6 +61,9 @@ class NetworkEvaluator:
         self.name = name
         self.forward_seconds = 0.0
         self.positions = 0
+        # Whether its ownership head learned final boards with the dead stones off
+        # (``knows_dead_stones``): only then does the count use it.
+        self.knows_dead_stones = False
 
     def _planes(self, states: list[GameState], legal: list[np.ndarray]) -> np.ndarray:
         packed = [features.compact(s, m) for s, m in zip(states, legal)]
@@ -200,7 +203,7 @@ def _network(
     size: int = 19,
 ) -> NetworkEvaluator:
     ckpt = load_checkpoint(path, expected_feature_version=features.FEATURE_VERSION)
-    return NetworkEvaluator(
+    evaluator = NetworkEvaluator(
         ckpt.model,
         symmetries,
         seed,
@@ -209,6 +212,14 @@ def _network(
         device=device,
         calibration_size=size,
     )
+    evaluator.knows_dead_stones = knows_dead_stones(ckpt.data_description)
+    return evaluator
+
+
+def knows_dead_stones(data_description) -> bool:
+    """Whether a checkpoint's ownership targets had the dead stones off: SL data from
+    ``sl prepare`` that took them off (its summary's ``dead_stones``)."""
+    return isinstance(data_description, dict) and bool(data_description.get("dead_stones"))
 
 
 @functools.lru_cache(maxsize=1)

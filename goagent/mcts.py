@@ -33,7 +33,13 @@ so that code written against it keeps working while the search changes below.
 
 from goagent.config import DEFAULT_MEMORY_BUDGET, SearchConfig
 from goagent.search.driver import MoveRule, Search, restrict_legal
-from goagent.search.evaluation import Evaluation, Evaluator, PlayoutEvaluator, terminal_value
+from goagent.search.evaluation import (
+    Evaluation,
+    Evaluator,
+    PlayoutEvaluator,
+    dead_stone_ownership,
+    terminal_value,
+)
 from goagent.search.report import ChildInfo, NodeView, SearchResult
 
 __all__ = [
@@ -47,6 +53,7 @@ __all__ = [
     "Search",
     "SearchConfig",
     "SearchResult",
+    "dead_stone_ownership",
     "restrict_legal",
     "terminal_value",
 ]

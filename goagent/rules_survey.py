@@ -196,14 +196,28 @@ def _tally(tally, label: str, ruleset: str, ours: float, recorded: float) -> Non
 
 
 def ownership_judge(model: str):
-    """``state -> dead bool[n*n]``: the dead-stone finder (``model`` 'playouts'), or a
-    network's raw ownership (``dead_from_ownership``) for comparison."""
+    """``state -> dead bool[n*n]``: the dead-stone finder (``model`` 'playouts'), the
+    finder with a network's ownership averaged in, as GTP ``final_score`` judges with a
+    network that learned dead stones (``finder+PATH``), or a network's raw ownership
+    (``PATH``: ``dead_from_ownership``) for comparison."""
     from goagent.scoring import dead_from_ownership
 
     if model == "playouts":
         from goagent.dead_stones import dead_stones
 
         return dead_stones
+    if model.startswith("finder+"):
+        from goagent.dead_stones import dead_stones
+        from goagent.inference import load_evaluator
+
+        network = load_evaluator(model[len("finder+") :], seed=0)
+
+        def combined(state):
+            out = network.evaluate([state], [state.legal_mask()])
+            own = np.asarray(out.ownership[0], np.float64) * (1.0 if state.to_play == BLACK else -1.0)
+            return dead_stones(state, network=own)
+
+        return combined
     if model == "random-playouts":  # the judgement before goagent.dead_stones, for comparison
         from goagent.scoring import playout_ownership
 
@@ -324,7 +338,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--model",
         default="default",
-        help="network for --final-score, or 'playouts' (goagent.dead_stones). Default: default",
+        help="judge for --final-score: 'playouts' (goagent.dead_stones), 'finder+PATH' (the finder "
+        "with PATH's ownership averaged in, as final_score judges with a network that learned dead "
+        "stones), or a network PATH alone. Default: default",
     )
     parser.add_argument(
         "--gnugo-percent",

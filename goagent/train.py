@@ -249,10 +249,10 @@ def _data_description(folder: str) -> dict:
     if os.path.exists(path):
         with open(path) as handle:
             summary = json.load(handle)
-        return {
-            "folder": os.path.abspath(folder),
-            **{k: summary[k] for k in ("games", "positions", "filter")},
-        }
+        # "dead_stones": how the counted games' dead stones were taken off their
+        # ownership targets (goagent.final_ownership); absent for older shards.
+        keys = ("games", "positions", "filter", "dead_stones")
+        return {"folder": os.path.abspath(folder), **{k: summary[k] for k in keys if k in summary}}
     return {"folder": os.path.abspath(folder)}
 
 

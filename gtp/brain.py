@@ -28,7 +28,15 @@ import numpy as np
 from goagent import dead_stones
 from goagent.coords import BLACK
 from goagent.game import GameState
-from goagent.mcts import Evaluation, MoveRule, PlayoutEvaluator, Search, SearchConfig, SearchResult
+from goagent.mcts import (
+    Evaluation,
+    MoveRule,
+    PlayoutEvaluator,
+    Search,
+    SearchConfig,
+    SearchResult,
+    dead_stone_ownership,
+)
 from goagent.player import NO_FLAGS, Decision, MoveFlags, Player, PlayerConfig, TimeControl
 from goagent.scoring import playout_ownership
 from gtp.options import EngineOptions
@@ -155,6 +163,16 @@ class Brain:
         """The evaluator's raw output for one position (policy, value, ownership)."""
         self.ready()
         return self.evaluator.evaluate([state], [state.legal_mask()])
+
+    def dead_stone_ownership(self, state: GameState) -> np.ndarray | None:
+        """The network's ownership (Black positive) for judging dead stones, if the
+        network learned them (``goagent.mcts.dead_stone_ownership``); None if it did not
+        or the model cannot load (the count then judges by playouts alone)."""
+        try:
+            self.ready()
+        except GtpError:
+            return None
+        return dead_stone_ownership(self.evaluator, state)
 
     def ownership_black(self, state: GameState) -> tuple[np.ndarray, str]:
         """``(float[n*n] ownership with Black positive, source)``: the network's if it

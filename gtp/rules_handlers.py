@@ -78,7 +78,8 @@ class RulesCommands:
         from goagent.dead_stones import dead_stones
 
         try:
-            return dead_stones(self.state, seed=self.options.seed)
+            network = self.brain.dead_stone_ownership(self.state)
+            return dead_stones(self.state, seed=self.options.seed, network=network)
         except GtpError:
             raise
         except Exception as err:

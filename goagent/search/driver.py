@@ -42,7 +42,7 @@ from goagent.rules import TROMP_TAYLOR
 from goagent.search import cache as ecache
 from goagent.search import leaves
 from goagent.search import tree as T
-from goagent.search.evaluation import Evaluation, Evaluator, terminal_value
+from goagent.search.evaluation import Evaluation, Evaluator, dead_stone_ownership, terminal_value
 from goagent.search.report import NodeView, SearchResult, build_result, children_of
 
 log = logging.getLogger(__name__)
@@ -107,15 +107,16 @@ def stones_placed_difference(state: GameState) -> float:
     return float(black - white)
 
 
-def dead_field(state: GameState) -> np.ndarray:
+def dead_field(state: GameState, network: np.ndarray | None = None) -> np.ndarray:
     """int8[(n+2)^2], on the board's padded field: the colour of each stone of ``state``
-    that ``goagent.dead_stones`` judges dead, 0 elsewhere."""
+    that ``goagent.dead_stones`` judges dead (with ``network``'s ownership, if any), 0
+    elsewhere."""
     from goagent.dead_stones import dead_stones
 
     n = state.size
     field = np.zeros((n + 2) ** 2, np.int8)
     colors = state.board.to_array().reshape(-1)
-    for a in np.flatnonzero(dead_stones(state)):
+    for a in np.flatnonzero(dead_stones(state, network=network)):
         field[(a // n + 1) * (n + 2) + a % n + 1] = colors[a]
     return field
 
@@ -357,7 +358,8 @@ class Search:
     def _gather(self, want: int) -> int:
         pending = self._gather_once(want)
         if self.dead[0] == -2:  # a finished leaf needs the root's dead stones: judge them, go on
-            self.dead = dead_field(self.state)
+            # As final_score judges them: with the network's ownership if it knows dead stones.
+            self.dead = dead_field(self.state, dead_stone_ownership(self.evaluator, self.state))
             if pending == 0:
                 pending = self._gather_once(want)
         return pending

@@ -80,3 +80,17 @@ def terminal_value(state: GameState) -> float:
     if winner == EMPTY:
         return 0.0
     return 1.0 if winner == state.to_play else -1.0
+
+
+def dead_stone_ownership(evaluator, state: GameState) -> np.ndarray | None:
+    """``state``'s ownership (float[n*n], Black positive) by ``evaluator``'s network for
+    its board size, if that network learned dead stones (``knows_dead_stones``, set by
+    ``goagent.inference``), else None: what ``goagent.dead_stones`` may average in."""
+    target = evaluator.for_size(state.size) if hasattr(evaluator, "for_size") else evaluator
+    if not getattr(target, "knows_dead_stones", False):
+        return None
+    out = target.evaluate([state], [state.legal_mask()])
+    if out.ownership is None:
+        return None
+    own = np.asarray(out.ownership[0], np.float64)
+    return own if state.to_play == BLACK else -own

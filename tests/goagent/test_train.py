@@ -209,3 +209,16 @@ def test_train_only_names_a_module_the_network_has(sgf_folder, tmp_path):
     prepare([str(sgf_folder)], str(data), NO_VAL, workers=1, progress=False)
     with pytest.raises(ValueError, match="no module valu_head"):
         train(tiny_config(steps=1, train_only="valu_head"), str(data), str(tmp_path / "run"), progress=False)
+
+
+def test_a_network_trained_on_targets_without_dead_stones_says_so(sgf_folder, tmp_path):
+    """``sl prepare`` notes how it took the dead stones off; the checkpoint carries it,
+    and only such a network's ownership is averaged into the count."""
+    from goagent.inference import knows_dead_stones, load_evaluator
+
+    data, run = tmp_path / "data", tmp_path / "run"
+    summary = prepare([str(sgf_folder)], str(data), NO_VAL, workers=1, progress=False)
+    assert sum(summary["dead_stones"].values()) == 2  # the two counted games (W+2, B+4)
+    train(tiny_config(steps=1), str(data), str(run), progress=False)
+    assert load_evaluator(str(run / "checkpoint.pt")).knows_dead_stones
+    assert not knows_dead_stones({"folder": "data/kgs", "games": {"train": 10}})  # older shards

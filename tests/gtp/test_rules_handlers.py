@@ -16,9 +16,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from gtp_testkit import make_engine, one, transcript
+from gtp_testkit import make_engine, one, transcript, use_evaluator
 
 from goagent.coords import BLACK, WHITE, action_to_gtp, gtp_to_action
+from goagent.mcts import Evaluation
 from goagent.rules import PRESETS
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "goagent"))
@@ -131,6 +132,36 @@ def test_dead_stones_come_from_the_finder(engine):
     )
     assert one(engine, "final_status_list dead").text == "E5"
     assert one(engine, "final_score").text == "B+5.5"  # A1 C1 D5 E5 F5 + 1 prisoner - 0.5
+
+
+class WhiteOwnsAll:
+    """A network whose ownership says every point is White's; ``knows_dead_stones`` as
+    ``goagent.inference`` sets it from the checkpoint."""
+
+    def __init__(self, knows_dead_stones: bool):
+        self.knows_dead_stones = knows_dead_stones
+
+    def evaluate(self, states, legal):
+        priors = np.stack([m / m.sum() for m in legal]).astype(np.float32)
+        signs = np.array([1.0 if s.to_play == WHITE else -1.0 for s in states], np.float32)
+        ownership = np.ones((len(states), states[0].size ** 2), np.float32) * signs[:, None]
+        return Evaluation(priors, np.zeros(len(states), np.float32), ownership)
+
+
+@pytest.mark.parametrize("knows", [True, False])
+def test_the_count_asks_the_network_only_if_it_learned_dead_stones(engine, knows):
+    """Black's wall with a lone White stone inside (dead by the playouts).  A network
+    that learned dead stones is averaged in: saying White owns E5, it makes the stone
+    a coin toss (not dead); a network that did not is never asked."""
+    letters = "ABCDEFG"
+    empty = {"A1", "C1", "D5", "E5", "F5"}
+    black = [f"{c}{r}" for c in letters for r in range(1, 8) if f"{c}{r}" not in empty]
+    transcript(
+        engine,
+        f"boardsize 7\nkomi 0.5\nkata-set-rules japanese\nset_free_handicap {' '.join(black)}\nplay w e5",
+    )
+    use_evaluator(engine, WhiteOwnsAll(knows))
+    assert one(engine, "final_status_list dead").text == ("" if knows else "E5")
 
 
 def test_handicap_bonus_in_final_score(engine):
