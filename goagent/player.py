@@ -23,10 +23,11 @@ the board as it stands, so the player never passes in the first
 ``no_pass_before`` of a game (GTP: half), where such a count means nothing.
 Under other rules the search counts a finished game as ``final_score`` does
 (dead stones off, territory or area), so it passes once passing loses nothing,
-and passes back when the opponent has passed.  One guard stays: it does not
-pass while one of its own groups is unsettled (``goagent.dead_stones``: its
-lean below ``SETTLED``, a fate a move can still change) and playing on costs at
-most ``PASS_GUARD_MARGIN`` of value.
+and passes back when the opponent has passed.  One guard stays, on the first
+pass (which does not end the game): it does not pass while one of its own
+groups is unsettled (``goagent.dead_stones``: its lean below ``SETTLED``, a
+fate a move can still change) and playing on costs at most
+``PASS_GUARD_MARGIN`` of value.
 
 Self-play steps many players' searches in one network batch, so a move can
 also be made in three steps: ``start_move`` (the search, its noise and visit
@@ -275,9 +276,10 @@ class Player:
         return state.move_number < self.config.no_pass_before * state.size * state.size
 
     def _pass_guard(self, state: GameState, result: SearchResult, pass_action: int) -> int:
-        """The move instead of a pass while one of our own groups is unsettled (module
-        docstring), or the pass."""
-        if state.rules == TROMP_TAYLOR:
+        """The move instead of a first pass while one of our own groups is unsettled
+        (module docstring), or the pass.  A pass back ends the game, and the search has
+        counted that end exactly as final_score will: it is never second-guessed."""
+        if state.rules == TROMP_TAYLOR or state.passes:
             return pass_action
         passing = next((c for c in result.children if c.action == pass_action), None)
         others = [c for c in result.children if c.action != pass_action and c.visits > 0]

@@ -85,25 +85,41 @@ def _white_passed(state: GameState) -> GameState:
 
 
 def test_the_pass_guard_plays_on_while_an_own_group_is_unsettled():
-    """Passing back would win (komi -50), and so does playing on: with Black's lone
-    stones unsettled on an open board, Black plays on; in a settled position it passes."""
+    """A first pass would not lose (komi -50, every line won), and neither does playing
+    on: with Black's lone stones unsettled on an open board, Black plays on; in a
+    settled position it passes."""
     open_board = GameState(9, komi=-50.0, rules=PRESETS["japanese"])
     open_board.setup(black=[20, 60], white=[24, 56])
-    decision = Player(PassTenth(1.0), PlayerConfig(visits=400)).decide(_white_passed(open_board))
+    decision = Player(PassTenth(1.0), PlayerConfig(visits=400)).decide(open_board)
     assert decision.action != 81
     passing = next(c for c in decision.search.children if c.action == 81)
-    assert passing.value == 1.0  # passing is not worse: the guard chose to play on
+    assert passing.visits and passing.value >= decision.search.children[0].value - 0.1
     settled, _ = state_of(SETTLED, "japanese", komi_for("japanese"))
-    decision = Player(PassTenth(1.0), PlayerConfig(visits=400)).decide(_white_passed(settled))
-    assert decision.action == 81
+    assert Player(PassTenth(1.0), PlayerConfig(visits=400)).decide(settled).action == 81
 
 
-def test_the_pass_guard_passes_when_playing_on_costs_too_much():
-    """Black's stones are unsettled, but every unfinished line is worth 0 while passing
-    back wins: the guard gives way."""
+class LikesPassing(PassTenth):
+    """Black wins in any position right after a pass, and is even in every other."""
+
+    def evaluate(self, states, legal):
+        out = super().evaluate(states, legal)
+        black = np.array([1.0 if s.passes == 1 else 0.0 for s in states], np.float32)
+        signs = np.array([1.0 if s.to_play == BLACK else -1.0 for s in states], np.float32)
+        return Evaluation(out.priors, black * signs)
+
+
+def test_the_pass_guard_gives_way_when_playing_on_costs_too_much():
     state = GameState(9, komi=-50.0, rules=PRESETS["japanese"])
     state.setup(black=[20, 60], white=[24, 56])
-    assert Player(PassTenth(0.0), PlayerConfig(visits=400)).decide(_white_passed(state)).action == 81
+    assert Player(LikesPassing(0.0), PlayerConfig(visits=400)).decide(state).action == 81
+
+
+def test_a_pass_back_is_never_guarded():
+    """White has passed: passing back wins by the count, so Black passes, unsettled
+    stones and all (the search counted that end as final_score will)."""
+    state = GameState(9, komi=-50.0, rules=PRESETS["japanese"])
+    state.setup(black=[20, 60], white=[24, 56])
+    assert Player(PassTenth(1.0), PlayerConfig(visits=400)).decide(_white_passed(state)).action == 81
 
 
 def test_no_pass_with_temperature_never_samples_the_pass():
