@@ -139,13 +139,15 @@ def final_scores(
     gnugo: str | None = None,
     gnugo_percent: float = 0.0,
     gnugo_cache: Path | None = None,
+    validation_only: bool = False,
 ) -> None:
     """Winner and margin agreement of GTP ``final_score``'s count on ``games`` counted games.
 
     Reported per ruleset for all games, the validation split (``goagent.data.is_validation``
     at the default 2%, never trained on) and, with ``gnugo``, a sample of
     ``gnugo_percent`` of the games plus every validation game, GNU Go beside goagent.
-    ``gnugo_cache``: a JSON file of GNU Go's counts by game, read and extended."""
+    ``gnugo_cache``: a JSON file of GNU Go's counts by game, read and extended;
+    ``validation_only``: only the validation games (``games`` of them at most)."""
     import json
     import time
 
@@ -159,6 +161,8 @@ def final_scores(
     for name, data, state, rules, margin in counted_games(data_dir):
         if done >= games:
             break
+        if validation_only and not is_validation(name, 2.0):
+            continue
         done += 1
         began = time.perf_counter()
         counted = score_state(state, judge(state))
@@ -355,6 +359,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-survey", action="store_true", help="skip the markup survey (with --final-score)"
     )
+    parser.add_argument(
+        "--validation-only",
+        action="store_true",
+        help="with --final-score: only the validation games (never trained on)",
+    )
     args = parser.parse_args(argv)
     if not any(args.data.glob("*.tar.gz")):
         print(f"no KGS archives in {args.data}: nothing to measure", file=sys.stderr)
@@ -363,7 +372,13 @@ def main(argv: list[str] | None = None) -> int:
         survey(args.data, args.gnugo, args.gnugo_games)
     if args.final_score:
         final_scores(
-            args.data, args.final_score, args.model, args.gnugo, args.gnugo_percent, args.gnugo_cache
+            args.data,
+            args.final_score,
+            args.model,
+            args.gnugo,
+            args.gnugo_percent,
+            args.gnugo_cache,
+            args.validation_only,
         )
     return 0
 
