@@ -10,7 +10,6 @@ win rate, never early, never as White early in a handicap game).
 from __future__ import annotations
 
 from goagent.coords import action_to_gtp, opponent
-from goagent.player import MoveFlags
 from gtp import registry
 from gtp.protocol import SYNTAX_ERROR, GtpError, expect, parse_player
 
@@ -62,6 +61,10 @@ class PlayCommands:
     @registry.command("kgs-genmove_cleanup")
     def cmd_kgs_genmove_cleanup(self, args):
         """genmove that captures dead stones before passing, and never resigns."""
+        # Imported here, not at the top: goagent.player loads Numba, and the handshake
+        # must not wait for that (see gtp.engine.heavy).
+        from goagent.player import MoveFlags
+
         color = parse_player(expect(args, 1)[0])
         flags = MoveFlags(no_pass=self._opponent_has_dead_stones(color), no_resign=True)
         return self._commit(color, self.brain.genmove(self._position_for(color), flags=flags))

@@ -98,3 +98,11 @@ def test_cli_registers_gtp():
     full = build_parser().format_help()
     assert "gtp" in full and "show" in full
     assert build_parser().parse_args(["gtp", "--visits", "5"]).visits == 5
+
+
+def test_the_handshake_path_imports_neither_numba_nor_torch():
+    """What a GUI's first commands wait for: importing the GTP server must not load the
+    board engine's Numba or the network's torch (they load after the handshake)."""
+    code = "import sys, gtp.server; print(sorted({'numba', 'torch'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
