@@ -5,9 +5,9 @@
 - ``match_elo(wins, draws, losses)``: Elo difference and its 95% confidence
   interval from the trinomial variance of the per-game score (the normal
   approximation chess testers use).
-- ``sprt_llr``: the log-likelihood ratio of H1 (elo1) against H0 (elo0) in
-  the generalised SPRT with the normal approximation (Van den Bergh), and
-  ``sprt_decision`` against the Wald bounds for given alpha and beta.
+- ``sprt_llr``: the log-likelihood ratio of H1 (elo1) against H0 (elo0), each
+  game a Bernoulli trial with the hypothesis's expected score (draws half and
+  half), and ``sprt_decision`` against Wald's bounds for given alpha and beta.
 - ``bradley_terry``: maximum-likelihood ratings for many players from pairwise
   results (draws as half a win each, Hunter's MM algorithm), with standard
   errors from the observed Fisher information, the mean rating fixed at 0
@@ -81,16 +81,14 @@ def match_elo(wins: int, draws: int, losses: int) -> EloEstimate:
 
 
 def sprt_llr(wins: int, draws: int, losses: int, elo0: float, elo1: float) -> float:
-    """Log-likelihood ratio of elo1 against elo0 (normal approximation of the GSPRT)."""
-    n = wins + draws + losses
-    if n == 0:
-        return 0.0
-    score = (wins + 0.5 * draws) / n
-    variance = (wins * (1 - score) ** 2 + draws * (0.5 - score) ** 2 + losses * score**2) / n
-    if variance <= 0:
-        variance = 1e-3  # all results identical so far: avoid dividing by zero
+    """Log-likelihood ratio of elo1 against elo0: each game a win with the hypothesis's
+    expected score, a draw half a win and half a loss.  Exact for decisive games (Go
+    almost never draws).  The normal approximation it replaces divides by the results'
+    own variance, which is 0 after a few identical results: one win ended an
+    SPRT(-30, 0) with LLR 22."""
     s0, s1 = expected_score(elo0), expected_score(elo1)
-    return (s1 - s0) * (2 * score - s0 - s1) * n / (2 * variance)
+    won, lost = wins + 0.5 * draws, losses + 0.5 * draws
+    return won * math.log(s1 / s0) + lost * math.log((1 - s1) / (1 - s0))
 
 
 def sprt_bounds(alpha: float = 0.05, beta: float = 0.05) -> tuple[float, float]:

@@ -60,13 +60,18 @@ def test_a_sweep_gets_an_exact_one_sided_interval():
 def test_sprt_bounds_and_decisions():
     low, high = sprt_bounds(0.05, 0.05)
     assert low == pytest.approx(-2.944, abs=1e-3) and high == pytest.approx(2.944, abs=1e-3)
-    # LLR by hand: s=0.6, var=0.24, s0=0.5, s1=expected(50)=0.5715; n=100.
+    # LLR by hand: s0=0.5, s1=expected(50)=0.5715; 60 wins, 40 losses.
     s1 = expected_score(50)
-    expected = (s1 - 0.5) * (2 * 0.6 - 0.5 - s1) * 100 / (2 * 0.24)
+    expected = 60 * math.log(s1 / 0.5) + 40 * math.log((1 - s1) / 0.5)
     assert sprt_llr(60, 0, 40, 0, 50) == pytest.approx(expected)
+    assert sprt_llr(60, 20, 40, 0, 50) == pytest.approx(expected + 10 * math.log(s1 * (1 - s1) / 0.25))
     assert sprt_decision(sprt_llr(300, 0, 100, 0, 50)) == "H1"
     assert sprt_decision(sprt_llr(100, 0, 300, 0, 50)) == "H0"
     assert sprt_decision(sprt_llr(5, 0, 5, 0, 50)) is None
+    # A handful of identical results decides nothing (the old normal approximation
+    # divided by their zero variance: one win gave LLR 22 for SPRT(-30, 0)).
+    assert sprt_decision(sprt_llr(1, 0, 0, -30, 0)) is None
+    assert sprt_decision(sprt_llr(10, 0, 0, -30, 0)) is None
 
 
 def test_bradley_terry_two_players_matches_the_match_formula():
