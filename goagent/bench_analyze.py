@@ -22,18 +22,6 @@ from pathlib import Path
 from goagent.fileio import dumps
 
 
-def _rss(pid: int) -> int:
-    """Resident bytes of process ``pid`` (0 if it is gone)."""
-    try:
-        with open(f"/proc/{pid}/status") as handle:
-            for line in handle:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
-
-
 def root_visits(line: str) -> int:
     """The visits of one ``kata-analyze`` update: the sum over its moves."""
     words = line.split()
@@ -52,7 +40,7 @@ def _position_sgf(kgs: Path, seed: int) -> tuple[bytes, int]:
 
 
 def run(args) -> dict:
-    from goagent.bench_search import KGS_DEFAULT
+    from goagent.bench_search import KGS_DEFAULT, rss
     from goagent.gtp_client import GtpProcess
 
     engine = [sys.executable, "-m", "goagent.cli", "gtp", *shlex.split(args.engine_args)]
@@ -78,7 +66,7 @@ def run(args) -> dict:
             if line is None:
                 raise SystemExit("bench analyze: the engine ended its output during the analysis")
             if line.startswith("info"):
-                samples.append((time.monotonic() - started, root_visits(line), _rss(pid)))
+                samples.append((time.monotonic() - started, root_visits(line), rss(pid)))
         process.write("name")  # a GUI's next command stops the analysis
         tail = []
         while process.reader.wait(30):

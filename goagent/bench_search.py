@@ -48,11 +48,15 @@ def kgs_positions(folder: Path, count: int, seed: int) -> list:
     return positions
 
 
-def _rss() -> int:
-    with open("/proc/self/status") as handle:
-        for line in handle:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
+def rss(pid: int | str = "self") -> int:
+    """Resident bytes of process ``pid`` (this one by default; 0 if it is gone)."""
+    try:
+        with open(f"/proc/{pid}/status") as handle:
+            for line in handle:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
     return 0
 
 
@@ -144,12 +148,12 @@ def bench_memory(model: str, size: int, visits: int, batch: int, seed: int, play
     evaluator = _evaluator(model, size, seed, playouts)
     config = SearchConfig(batch_size=batch)
     Search(GameState(size), evaluator, config, seed).run(visits=2 * batch)
-    before = _rss()
+    before = rss()
     search = Search(state, evaluator, config, seed)
     start = time.perf_counter()
     result = search.run(visits=visits)
     seconds = time.perf_counter() - start
-    grown = _rss() - before
+    grown = rss() - before
     nodes = search.node_count
     expanded = int(np.count_nonzero(search.ni[T.STATE, :nodes] == T.EXPANDED))
     used, budget = search.memory_use()

@@ -45,7 +45,7 @@ import numpy as np
 from goagent.coords import BLACK, WHITE
 from goagent.fileio import atomic_write, write_json
 from goagent.final_ownership import final_ownership, markup
-from goagent.rules import parse_rules, rules_from_sgf
+from goagent.rules import record_rules
 from goagent.sgf import ARCHIVE_SUFFIXES, GameRecord, SGFError, iter_sources, read_sgf
 
 log = logging.getLogger(__name__)
@@ -188,7 +188,7 @@ def replay_game(record: GameRecord, marks=None) -> dict:
     game = game_examples(positions, state, record.source, counted, record.winner or 0, margin or 0.0)
     if counted:
         scored = state.copy()
-        scored.set_rules(rules_from_sgf(record.rules) or parse_rules("japanese"))  # KGS's default
+        scored.set_rules(record_rules(record.rules))
         game["ownership"], game["ownership_label"] = final_ownership(scored, margin, marks)
     return game
 

@@ -329,8 +329,13 @@ def dead_stones(
 ) -> np.ndarray:
     """``bool[n*n]``: the stones to take off before counting ``state`` (see the module
     docstring; ``network`` as in ``judged_groups``)."""
-    dead = np.zeros(state.size * state.size, bool)
-    for stones, lean in judged_groups(state, playouts, seed, network):
+    return dead_of(judged_groups(state, playouts, seed, network), state.size)
+
+
+def dead_of(judged: list[tuple[list[int], float]], size: int) -> np.ndarray:
+    """``bool[n*n]``: the stones of the ``judged_groups`` whose lean is below ``THRESHOLD``."""
+    dead = np.zeros(size * size, bool)
+    for stones, lean in judged:
         if lean < THRESHOLD:
             dead[stones] = True
     return dead
@@ -343,5 +348,5 @@ def warm() -> None:
 
 __all__ = [
     "BIG", "LINK", "PLAYOUTS", "THRESHOLD",
-    "dead_stones", "groups", "judged_groups", "ownership", "pass_alive", "warm",
+    "dead_of", "dead_stones", "groups", "judged_groups", "ownership", "pass_alive", "warm",
 ]  # fmt: skip

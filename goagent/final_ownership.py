@@ -59,16 +59,12 @@ def markup_dead(colors: np.ndarray, tb: np.ndarray, tw: np.ndarray) -> np.ndarra
 def final_dead(state: GameState, margin: float, marks=None) -> tuple[np.ndarray, str]:
     """The dead stones of a counted final ``state`` (rules and komi set) whose recorded
     Black-minus-White margin is ``margin``, and how they were found (``LABELS``)."""
-    from goagent.dead_stones import judged_groups
+    from goagent.dead_stones import dead_of, judged_groups
 
-    colors = state.board.to_array().reshape(-1)
     if marks is not None:
-        return markup_dead(colors, *marks), "markup"
+        return markup_dead(state.board.to_array().reshape(-1), *marks), "markup"
     judged = judged_groups(state)
-    dead = np.zeros(colors.size, bool)
-    for stones, lean in judged:
-        if lean < 0:
-            dead[stones] = True
+    dead = dead_of(judged, state.size)
     if score_state(state, dead).margin == margin:
         return dead, "finder"
     doubtful = sorted(judged, key=lambda group: abs(group[1]))[:FLIP_CANDIDATES]

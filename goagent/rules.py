@@ -329,6 +329,11 @@ def _from_compact(text: str) -> tuple[Ruleset, float | None]:
     return Ruleset(**fields), komi
 
 
+def record_rules(ru: str) -> Ruleset:
+    """The ruleset of a game record's RU, Japanese when it names none (KGS's default)."""
+    return rules_from_sgf(ru) or JAPANESE
+
+
 def rules_from_sgf(ru: str) -> Ruleset | None:
     """The ruleset an SGF ``RU`` value names ("Japanese", "Chinese", "AGA", "NZ", "GOE"...),
     None when it is empty or unknown (the caller keeps its own rules then)."""

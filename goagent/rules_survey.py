@@ -43,7 +43,7 @@ import numpy as np
 from goagent.coords import BLACK, WHITE, gtp_to_action
 from goagent.data import split_key
 from goagent.final_ownership import markup
-from goagent.rules import Ruleset, parse_rules, rules_from_sgf
+from goagent.rules import Ruleset, record_rules
 from goagent.scoring import score, score_state, seki_strings
 from goagent.sgf import SGFError, iter_sources, read_sgf
 
@@ -127,7 +127,7 @@ def counted_games(data_dir: Path):
             state = record.to_state()
         except SGFError:
             continue
-        rules = rules_from_sgf(record.rules) or parse_rules("japanese")
+        rules = record_rules(record.rules)
         state.set_rules(rules)
         yield name, data, state, rules, margin
 
@@ -259,7 +259,7 @@ def survey(data_dir: Path, gnugo: str | None, gnugo_games: int) -> None:
         margin = record.score
         if margin is None or margin == 0 or not record.result[2:3].isdigit():
             continue
-        rules = rules_from_sgf(record.rules) or parse_rules("japanese")
+        rules = record_rules(record.rules)
         try:
             state = record.to_state()
         except SGFError:

@@ -306,11 +306,8 @@ def gather(
         if passes >= 2 and depth > 0:
             if dead[0] < 0:  # the root's dead stones are not judged yet: the driver does it
                 _undo_virtual(ni, path, depth)
-                stats[2] = hits
-                stats[1] = collisions
-                stats[0] = done
                 dead[0] = -2  # asked for
-                return pending
+                break
             placed_here = placed  # the stones the path placed, for territory scoring
             mover = root_color
             for d in range(depth):

@@ -121,8 +121,8 @@ def test_final_status_list_seki(engine):
     assert one(engine, "final_score").text == "W+4.5"  # 22 - 26 - 0.5
 
 
-def test_dead_stones_come_from_the_finder(engine):
-    # Black's wall with a lone white stone inside: goagent.dead_stones finds it dead.
+def lone_white_stone_in_black_wall(engine) -> None:
+    """7x7, Japanese rules, komi 0.5: Black's wall with a lone White stone on E5."""
     letters = "ABCDEFG"
     empty = {"A1", "C1", "D5", "E5", "F5"}
     black = [f"{c}{r}" for c in letters for r in range(1, 8) if f"{c}{r}" not in empty]
@@ -130,6 +130,11 @@ def test_dead_stones_come_from_the_finder(engine):
         engine,
         f"boardsize 7\nkomi 0.5\nkata-set-rules japanese\nset_free_handicap {' '.join(black)}\nplay w e5",
     )
+
+
+def test_dead_stones_come_from_the_finder(engine):
+    # Black's wall with a lone white stone inside: goagent.dead_stones finds it dead.
+    lone_white_stone_in_black_wall(engine)
     assert one(engine, "final_status_list dead").text == "E5"
     assert one(engine, "final_score").text == "B+5.5"  # A1 C1 D5 E5 F5 + 1 prisoner - 0.5
 
@@ -153,13 +158,7 @@ def test_the_count_asks_the_network_only_if_it_learned_dead_stones(engine, knows
     """Black's wall with a lone White stone inside (dead by the playouts).  A network
     that learned dead stones is averaged in: saying White owns E5, it makes the stone
     a coin toss (not dead); a network that did not is never asked."""
-    letters = "ABCDEFG"
-    empty = {"A1", "C1", "D5", "E5", "F5"}
-    black = [f"{c}{r}" for c in letters for r in range(1, 8) if f"{c}{r}" not in empty]
-    transcript(
-        engine,
-        f"boardsize 7\nkomi 0.5\nkata-set-rules japanese\nset_free_handicap {' '.join(black)}\nplay w e5",
-    )
+    lone_white_stone_in_black_wall(engine)
     use_evaluator(engine, WhiteOwnsAll(knows))
     assert one(engine, "final_status_list dead").text == ("" if knows else "E5")
 
