@@ -22,6 +22,8 @@ each side's territory, dead stones' points included) in two ways:
 does: dead stones from the network's ownership (``--model``, default the
 shipped network), then ``score_state`` under the record's RU and KM, the
 markup never read; it reports winner and exact-margin agreement per ruleset.
+``--misses FILE`` lists the games whose winner it got wrong, with GNU Go's count of
+each beside it (``--gnugo``), to tell a miss of ours from a record that is wrong.
 
 ``--gnugo PATH`` also asks GNU Go (``loadsgf`` + ``final_status_list dead``)
 for the dead stones of counted handicap games *without* markup, for the
@@ -140,6 +142,7 @@ def final_scores(
     gnugo_percent: float = 0.0,
     gnugo_cache: Path | None = None,
     validation_only: bool = False,
+    misses: Path | None = None,
 ) -> None:
     """Winner and margin agreement of GTP ``final_score``'s count on ``games`` counted games.
 
@@ -147,7 +150,9 @@ def final_scores(
     at the default 2%, never trained on) and, with ``gnugo``, a sample of
     ``gnugo_percent`` of the games plus every validation game, GNU Go beside goagent.
     ``gnugo_cache``: a JSON file of GNU Go's counts by game, read and extended;
-    ``validation_only``: only the validation games (``games`` of them at most)."""
+    ``validation_only``: only the validation games (``games`` of them at most);
+    ``misses``: a JSON file listing the games whose winner goagent got wrong, each with
+    GNU Go's count beside it when ``gnugo`` is given (``report_misses``)."""
     import json
     import time
 
@@ -158,6 +163,7 @@ def final_scores(
     tally = collections.defaultdict(lambda: [0, 0, 0])  # (set, rules) -> [games, winner, margin]
     seconds = 0.0
     done = 0
+    wrong = []
     for name, data, state, rules, margin in counted_games(data_dir):
         if done >= games:
             break
@@ -179,6 +185,13 @@ def final_scores(
                 _tally(tally, "sample: GNU Go", rules.name, theirs, margin)
         for label in sets:
             _tally(tally, label, rules.name, counted.margin, margin)
+        if misses and (counted.margin > 0) != (margin > 0):
+            wrong.append({"game": name, "rules": rules.name, "recorded": margin, "goagent": counted.margin})
+            if gnugo:
+                key = split_key(name)
+                if key not in cache:
+                    cache[key] = gnugo_final_score(gnugo, data, rules.territory)
+                wrong[-1]["gnugo"] = cache[key]
         if done % 500 == 0:
             print(f"  {done} games, {seconds / done * 1000:.1f} ms a game", file=sys.stderr, flush=True)
             if gnugo_cache:
@@ -189,6 +202,26 @@ def final_scores(
     print(f"  {done} games, {seconds / max(done, 1) * 1000:.1f} ms a game to judge and count")
     for (label, ruleset), (n, winner, exact) in sorted(tally.items()):
         print(f"  {label:16s} {ruleset:12s} {n:5d} games: winner {winner / n:.1%}, margin {exact / n:.1%}")
+    if misses:
+        misses.write_text(json.dumps(wrong, indent=1))
+        print(report_misses(wrong) + f" (listed in {misses})")
+
+
+def report_misses(wrong: list[dict]) -> str:
+    """One line on the games whose recorded winner goagent's count contradicts: in how
+    many an independent counter (GNU Go, where it was asked) contradicts the record too,
+    and in how many the record is the exact negative of both counts (a sign error in the
+    record, as in KGS's games of July-October 2000)."""
+    asked = [w for w in wrong if w.get("gnugo") is not None]
+    agree = [w for w in asked if (w["gnugo"] > 0) == (w["goagent"] > 0)]
+    negated = [w for w in agree if w["gnugo"] == w["goagent"] == -w["recorded"]]
+    line = f"\n{len(wrong)} games with the winner wrong"
+    if asked:
+        line += (
+            f"; GNU Go counted {len(asked)} of them: it names goagent's winner, not the record's, "
+            f"in {len(agree)}, and in {len(negated)} both counts are exactly the record's negative"
+        )
+    return line
 
 
 def _tally(tally, label: str, ruleset: str, ours: float, recorded: float) -> None:
@@ -364,6 +397,14 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="with --final-score: only the validation games (never trained on)",
     )
+    parser.add_argument(
+        "--misses",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="with --final-score: list the games whose winner goagent got wrong in FILE (JSON), "
+        "with GNU Go's count of each when --gnugo is given",
+    )
     args = parser.parse_args(argv)
     if not any(args.data.glob("*.tar.gz")):
         print(f"no KGS archives in {args.data}: nothing to measure", file=sys.stderr)
@@ -379,6 +420,7 @@ def main(argv: list[str] | None = None) -> int:
             args.gnugo_percent,
             args.gnugo_cache,
             args.validation_only,
+            args.misses,
         )
     return 0
 

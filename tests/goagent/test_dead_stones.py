@@ -164,3 +164,32 @@ def test_a_network_s_ownership_is_averaged_in():
         assert both[stones] == pytest.approx(0.5 * (lean + 1.0))  # the owner's view of +-1
     assert not dead_stones(state, network=white_lives).any()
     assert (dead_stones(state, network=-white_lives) == dead).all()
+
+
+def test_misses_report_says_where_gnu_go_contradicts_the_record_too():
+    from goagent.rules_survey import report_misses
+
+    wrong = [
+        {"game": "a", "rules": "japanese", "recorded": 9.5, "goagent": -9.5, "gnugo": -9.5},  # sign error
+        {"game": "b", "rules": "japanese", "recorded": -2.5, "goagent": 8.5, "gnugo": 7.5},
+        {"game": "c", "rules": "japanese", "recorded": -27.5, "goagent": 54.5, "gnugo": -27.5},
+        {"game": "d", "rules": "chinese", "recorded": 3.5, "goagent": -1.5, "gnugo": None},
+    ]
+    line = report_misses(wrong)
+    assert "4 games with the winner wrong" in line
+    assert "GNU Go counted 3 of them" in line and "in 2, and in 1 both counts" in line
+
+
+@pytest.mark.skipif(not any(KGS.glob("*.tar.gz")), reason=f"no KGS archives in {KGS}")
+def test_misses_are_listed_as_json(tmp_path, capsys):
+    import json
+
+    from goagent.rules_survey import main
+
+    out = tmp_path / "misses.json"
+    args = ["--data", str(KGS), "--no-survey", "--final-score", "3", "--model", "playouts"]
+    assert main(args + ["--misses", str(out)]) == 0
+    listed = json.loads(out.read_text())
+    assert f"{len(listed)} games with the winner wrong" in capsys.readouterr().out
+    for miss in listed:
+        assert (miss["goagent"] > 0) != (miss["recorded"] > 0)
