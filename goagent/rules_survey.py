@@ -164,6 +164,13 @@ def final_scores(
     seconds = 0.0
     done = 0
     wrong = []
+
+    def gnugo_count(name: str, data: bytes, rules: Ruleset) -> float | None:
+        key = split_key(name)  # GNU Go is slow: each game is asked once, kept in the cache
+        if key not in cache:
+            cache[key] = gnugo_final_score(gnugo, data, rules.territory)
+        return cache[key]
+
     for name, data, state, rules, margin in counted_games(data_dir):
         if done >= games:
             break
@@ -176,22 +183,16 @@ def final_scores(
         val = is_validation(name, 2.0)
         sets = ["all"] + (["validation"] if val else [])
         if gnugo and (val or in_sample(name, gnugo_percent)):
-            key = split_key(name)
-            if key not in cache:
-                cache[key] = gnugo_final_score(gnugo, data, rules.territory)
-            theirs = cache[key]
+            theirs = gnugo_count(name, data, rules)
             if theirs is not None:
                 sets.append("sample: goagent")
                 _tally(tally, "sample: GNU Go", rules.name, theirs, margin)
         for label in sets:
             _tally(tally, label, rules.name, counted.margin, margin)
-        if misses and (counted.margin > 0) != (margin > 0):
+        if misses and not same_winner(counted.margin, margin):
             wrong.append({"game": name, "rules": rules.name, "recorded": margin, "goagent": counted.margin})
             if gnugo:
-                key = split_key(name)
-                if key not in cache:
-                    cache[key] = gnugo_final_score(gnugo, data, rules.territory)
-                wrong[-1]["gnugo"] = cache[key]
+                wrong[-1]["gnugo"] = gnugo_count(name, data, rules)
         if done % 500 == 0:
             print(f"  {done} games, {seconds / done * 1000:.1f} ms a game", file=sys.stderr, flush=True)
             if gnugo_cache:
@@ -213,7 +214,7 @@ def report_misses(wrong: list[dict]) -> str:
     and in how many the record is the exact negative of both counts (a sign error in the
     record, as in KGS's games of July-October 2000)."""
     asked = [w for w in wrong if w.get("gnugo") is not None]
-    agree = [w for w in asked if (w["gnugo"] > 0) == (w["goagent"] > 0)]
+    agree = [w for w in asked if same_winner(w["gnugo"], w["goagent"])]
     negated = [w for w in agree if w["gnugo"] == w["goagent"] == -w["recorded"]]
     line = f"\n{len(wrong)} games with the winner wrong"
     if asked:
@@ -224,11 +225,16 @@ def report_misses(wrong: list[dict]) -> str:
     return line
 
 
+def same_winner(margin: float, other: float) -> bool:
+    """Whether two margins (Black minus White, never 0 here) name the same winner."""
+    return (margin > 0) == (other > 0)
+
+
 def _tally(tally, label: str, ruleset: str, ours: float, recorded: float) -> None:
     for key in ((label, ruleset), (label, "(all rules)")):
         entry = tally[key]
         entry[0] += 1
-        entry[1] += (ours > 0) == (recorded > 0)
+        entry[1] += same_winner(ours, recorded)
         entry[2] += ours == recorded
 
 
@@ -324,7 +330,7 @@ def survey(data_dir: Path, gnugo: str | None, gnugo_games: int) -> None:
         counted_ours = score(colors, state.size, rules, record.komi, state.handicap, captures, dead)
         tally = ours[label]
         tally[0] += 1
-        tally[1] += (counted_ours.margin > 0) == (margin > 0)
+        tally[1] += same_winner(counted_ours.margin, margin)
         tally[2] += counted_ours.margin == margin
         if seki_strings(colors, state.size, dead).any():
             seki_games["games"] += 1
