@@ -40,6 +40,7 @@ KERNEL_MODULES = (
     "search/evaluation.py",
     "search/leaves.py",
     "search/tree.py",
+    "symmetry.py",
 )
 STAMP_NAME = "kernels.sha256"  # in ROOT/__pycache__
 

@@ -419,10 +419,12 @@ class InferenceModel:
 
         batch = len(planes)
         padded = next((b for b in BUCKETS if b >= batch), -(-batch // 256) * 256)
-        x = torch.from_numpy(np.ascontiguousarray(planes, np.float32))
-        if padded > batch:
-            x = torch.cat([x, x.new_zeros((padded - batch, *x.shape[1:]))])
-        x = x.to(self.device, dtype=self.dtype).contiguous(memory_format=self.memory_format)
+        planes = torch.from_numpy(np.ascontiguousarray(planes, np.float32))
+        # One pass converts dtype, layout and device; the padding rows are zeros.
+        shape = (padded, *planes.shape[1:])
+        x = torch.empty(shape, dtype=self.dtype, device=self.device, memory_format=self.memory_format)
+        x[:batch].copy_(planes)
+        x[batch:].zero_()
         with torch.inference_mode():
             out = self.net(x)
 

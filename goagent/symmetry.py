@@ -31,6 +31,7 @@ from __future__ import annotations
 from functools import cache
 
 import numpy as np
+from numba import njit
 
 NUM_SYMMETRIES = 8
 _INVERSE = (0, 3, 2, 1, 4, 5, 6, 7)
@@ -116,23 +117,49 @@ def apply_planes_each(planes: np.ndarray, ks: np.ndarray) -> np.ndarray:
     ks = np.asarray(ks)
     if ks.shape != planes.shape[:1]:
         raise ValueError(f"need one transform per item: {ks.shape} for batch {planes.shape[:1]}")
-    out = np.empty_like(planes)
-    for k in np.unique(ks):
-        sel = ks == k
-        out[sel] = _view(planes[sel], _check(int(k)))
-    return out
+    if planes.ndim < 3 or planes.shape[-1] != planes.shape[-2]:
+        raise ValueError(f"planes must be (B, ..., n, n), got shape {planes.shape}")
+    n = planes.shape[-1]
+    return _each(planes.reshape(len(planes), -1, n * n), _tables(n)[:, : n * n], ks).reshape(planes.shape)
 
 
 def apply_policy_each(policy: np.ndarray, ks: np.ndarray, size: int) -> np.ndarray:
     """Batch of policies ``(B, size*size + 1)`` with a transform ``ks[i]`` per item."""
     policy = np.asarray(policy)
     ks = np.asarray(ks)
-    if policy.ndim != 2 or ks.shape != policy.shape[:1]:
+    if policy.ndim != 2 or ks.shape != policy.shape[:1] or policy.shape[1] != size * size + 1:
         raise ValueError(
             f"need policies (B, {size * size + 1}) and B transforms, got {policy.shape}, {ks.shape}"
         )
-    table = np.stack([policy_permutation(k, size) for k in range(NUM_SYMMETRIES)])  # (8, n*n+1)
-    return np.take_along_axis(policy, table[ks], axis=-1)
+    return _each(policy[:, None, :], _tables(size), ks)[:, 0, :]
+
+
+@cache
+def _tables(size: int) -> np.ndarray:
+    """``policy_permutation`` of every transform, (8, size*size + 1); read-only."""
+    table = np.stack([policy_permutation(k, size) for k in range(NUM_SYMMETRIES)])
+    table.setflags(write=False)
+    return table
+
+
+def _each(items: np.ndarray, table: np.ndarray, ks: np.ndarray) -> np.ndarray:
+    """``out[b, c] = items[b, c, table[ks[b]]]`` for (B, C, L) items: one pass in Numba
+    (the search transforms every batch of leaves, and its ownership back)."""
+    ks = ks.astype(np.int64)
+    if ks.size and (ks.min() < 0 or ks.max() >= NUM_SYMMETRIES):
+        raise ValueError(f"symmetries must be in 0..7, got {sorted(set(ks.tolist()))}")
+    out = np.empty(items.shape, items.dtype)
+    _gather_each(np.ascontiguousarray(items), table, ks, out)
+    return out
+
+
+@njit(cache=True)
+def _gather_each(items, table, ks, out):
+    for b in range(items.shape[0]):
+        perm = table[ks[b]]
+        for c in range(items.shape[1]):
+            for j in range(perm.shape[0]):
+                out[b, c, j] = items[b, c, perm[j]]
 
 
 def _compose_table() -> tuple[tuple[int, ...], ...]:
