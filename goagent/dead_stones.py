@@ -23,7 +23,8 @@ asked).  The playouts have two things that matter in settled positions:
 Then per group (``groups``: strings of one colour that touch the same empty
 region of one or two points, a connection or a shared eye, judged together so
 that the strings of one group cannot be split between dead and alive): dead
-when its mean ownership over the playouts leans to the opponent, except
+when its mean ownership (the playouts', with a third of the network's where it
+is asked) does not lean clearly to its owner (``THRESHOLD``), except
 strings Benson's algorithm proves pass-alive (unconditionally alive: no
 sequence of opponent moves can capture them), which are never dead.
 
@@ -64,8 +65,12 @@ from goagent.scoring import _adjacent, label_regions, union_root
 # Strings of this many stones or more never go into self-atari in a playout.
 BIG = 3
 PLAYOUTS = 256  # both colours first, half each
-# A group is dead when its owner's mean ownership is below this.
-THRESHOLD = 0.0
+# A group is dead when its owner's mean ownership is below this: a little above the
+# even split, since the playouts lean to a weak group's owner (their policy will not
+# put a string of BIG stones in self-atari, so an eyeless group often survives them).
+THRESHOLD = 0.05
+# A network's share of the ownership averaged with the playouts' (the rest).
+NETWORK_WEIGHT = 1 / 3
 # Strings touching one empty region of at most this many points are judged together.
 LINK = 2
 
@@ -309,11 +314,12 @@ def judged_groups(
     """Each group that may be dead: its stones that are not pass-alive, and its *lean*,
     the owner's mean ownership (below ``THRESHOLD``: dead).  ``network``: a network's
     ownership (float[n*n], Black positive) that learned dead stones, averaged in with
-    the playouts' (``goagent.inference.knows_dead_stones``)."""
+    the playouts' at ``NETWORK_WEIGHT`` (``goagent.inference.knows_dead_stones``;
+    ``goagent.search.evaluation.dead_stone_ownership`` gives it)."""
     colors = state.board.to_array().reshape(-1)
     own = ownership(state, playouts, seed)
     if network is not None:
-        own = 0.5 * (own + np.asarray(network, np.float64).reshape(-1))
+        own = (1 - NETWORK_WEIGHT) * own + NETWORK_WEIGHT * np.asarray(network, np.float64).reshape(-1)
     safe = pass_alive(colors, state.size, BLACK) | pass_alive(colors, state.size, WHITE)
     judged = []
     for idx in groups(colors, state.size):
@@ -347,6 +353,6 @@ def warm() -> None:
 
 
 __all__ = [
-    "BIG", "LINK", "PLAYOUTS", "THRESHOLD",
+    "BIG", "LINK", "NETWORK_WEIGHT", "PLAYOUTS", "THRESHOLD",
     "dead_of", "dead_stones", "groups", "judged_groups", "ownership", "pass_alive", "warm",
 ]  # fmt: skip

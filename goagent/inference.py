@@ -84,18 +84,26 @@ class NetworkEvaluator:
         self.positions += len(planes)
         return result
 
-    def evaluate(self, states: list[GameState], legal: list[np.ndarray]) -> Evaluation:
-        return self.evaluate_planes(self._planes(states, legal), np.stack(legal))
+    def evaluate(
+        self, states: list[GameState], legal: list[np.ndarray], symmetries: str | None = None
+    ) -> Evaluation:
+        return self.evaluate_planes(self._planes(states, legal), np.stack(legal), symmetries)
 
-    def evaluate_planes(self, planes: np.ndarray, legal: np.ndarray) -> Evaluation:
+    def evaluate_planes(
+        self, planes: np.ndarray, legal: np.ndarray, symmetries: str | None = None
+    ) -> Evaluation:
         """The batch entry point: encoded positions ``planes`` (B, C, n, n) float32 and
         their legal moves ``legal`` (B, n*n+1) bool -> priors (masked), values, ownership,
-        scores, all from the side to move's view."""
+        scores, all from the side to move's view.  ``symmetries`` overrides the
+        evaluator's mode for this call (the dead-stone judgement averages all eight)."""
+        symmetries = self.symmetries if symmetries is None else symmetries
+        if symmetries not in SYMMETRY_MODES:
+            raise ValueError(f"symmetries must be one of {SYMMETRY_MODES}, not {symmetries!r}")
         batch, n = len(planes), planes.shape[-1]
-        if self.symmetries == "average":
+        if symmetries == "average":
             ks = np.tile(np.arange(8), batch)
             planes = np.repeat(planes, 8, axis=0)
-        elif self.symmetries == "random":
+        elif symmetries == "random":
             ks = self.rng.integers(0, 8, batch)
         else:
             ks = np.zeros(batch, np.int64)
@@ -105,7 +113,7 @@ class NetworkEvaluator:
         logits = symmetry.apply_policy_each(logits, back, n)
         if ownership is not None:
             ownership = symmetry.apply_planes_each(ownership, back)
-        if self.symmetries == "average":
+        if symmetries == "average":
             logits = logits.reshape(batch, 8, -1)
             priors = _masked_softmax(logits, legal[:, None, :]).mean(axis=1)
             values = values.reshape(batch, 8).mean(axis=1)
@@ -185,13 +193,13 @@ class ShippedEvaluator:
         """The evaluator that plays ``size``."""
         return self.specialists.get(size, self.general)
 
-    def evaluate(self, states: list[GameState], legal: list[np.ndarray]) -> Evaluation:
-        return self.for_size(states[0].size).evaluate(states, legal)
+    def evaluate(self, states: list[GameState], legal: list[np.ndarray], **options) -> Evaluation:
+        return self.for_size(states[0].size).evaluate(states, legal, **options)
 
-    def evaluate_planes(self, planes: np.ndarray, legal: np.ndarray) -> Evaluation:
+    def evaluate_planes(self, planes: np.ndarray, legal: np.ndarray, **options) -> Evaluation:
         """As ``NetworkEvaluator.evaluate_planes``, by the network for the planes' board size
         (callers check ``hasattr(for_size(n), "evaluate_planes")``: playouts need states)."""
-        return self.for_size(planes.shape[-1]).evaluate_planes(planes, legal)
+        return self.for_size(planes.shape[-1]).evaluate_planes(planes, legal, **options)
 
 
 def _network(

@@ -252,15 +252,12 @@ def ownership_judge(model: str):
     if model.startswith("finder+"):
         from goagent.dead_stones import dead_stones
         from goagent.inference import load_evaluator
+        from goagent.search.evaluation import dead_stone_ownership
 
         network = load_evaluator(model[len("finder+") :], seed=0)
-
-        def combined(state):
-            out = network.evaluate([state], [state.legal_mask()])
-            own = np.asarray(out.ownership[0], np.float64) * (1.0 if state.to_play == BLACK else -1.0)
-            return dead_stones(state, network=own)
-
-        return combined
+        if not network.knows_dead_stones:
+            raise SystemExit(f"--final-score {model!r}: this network did not learn dead stones")
+        return lambda state: dead_stones(state, network=dead_stone_ownership(network, state))
     if model == "random-playouts":  # the judgement before goagent.dead_stones, for comparison
         from goagent.scoring import playout_ownership
 

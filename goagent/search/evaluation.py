@@ -19,7 +19,7 @@ import numpy as np
 from numba import njit
 
 from goagent.board import _playouts, new_rng, run_playouts
-from goagent.coords import BLACK, EMPTY
+from goagent.coords import BLACK, EMPTY, WHITE
 from goagent.game import GameState
 
 
@@ -85,12 +85,20 @@ def terminal_value(state: GameState) -> float:
 def dead_stone_ownership(evaluator, state: GameState) -> np.ndarray | None:
     """``state``'s ownership (float[n*n], Black positive) by ``evaluator``'s network for
     its board size, if that network learned dead stones (``knows_dead_stones``, set by
-    ``goagent.inference``), else None: what ``goagent.dead_stones`` may average in."""
+    ``goagent.inference``), else None: what ``goagent.dead_stones`` may average in.
+
+    Averaged over the eight symmetries and over both sides to move: a count must not
+    depend on an orientation drawn at random or on whose turn the record ended on
+    (measured on the counted KGS games: docs/BENCHMARKS.md, "Ownership that knows dead
+    stones")."""
     target = evaluator.for_size(state.size) if hasattr(evaluator, "for_size") else evaluator
     if not getattr(target, "knows_dead_stones", False):
         return None
-    out = target.evaluate([state], [state.legal_mask()])
+    other = state.copy()
+    other.set_to_play(WHITE if state.to_play == BLACK else BLACK)
+    both = [state, other]
+    out = target.evaluate(both, [s.legal_mask() for s in both], symmetries="average")
     if out.ownership is None:
         return None
-    own = np.asarray(out.ownership[0], np.float64)
-    return own if state.to_play == BLACK else -own
+    signs = np.array([1.0 if s.to_play == BLACK else -1.0 for s in both])[:, None]
+    return (np.asarray(out.ownership, np.float64) * signs).mean(axis=0)

@@ -152,17 +152,20 @@ def test_final_score_of_real_kgs_records():
 
 
 def test_a_network_s_ownership_is_averaged_in():
-    """``network`` (Black positive) is averaged with the playouts' ownership: a network
-    sure that White's one-eyed group lives makes it a coin toss, no longer dead."""
-    from goagent.dead_stones import judged_groups
+    """``network`` (Black positive) is averaged with the playouts' ownership at
+    ``NETWORK_WEIGHT``: a network sure that White's one-eyed group lives moves its lean
+    from -1 a third of the way to +1, not enough to outvote playouts that all capture it."""
+    from goagent.dead_stones import NETWORK_WEIGHT, judged_groups
 
     state, dead = state_of(ONE_EYE)
     alone = dict((tuple(s), lean) for s, lean in judged_groups(state))
     white_lives = np.where(state.board.to_array().reshape(-1) == WHITE, -1.0, 1.0)
     both = dict((tuple(s), lean) for s, lean in judged_groups(state, network=white_lives))
     for stones, lean in alone.items():
-        assert both[stones] == pytest.approx(0.5 * (lean + 1.0))  # the owner's view of +-1
-    assert not dead_stones(state, network=white_lives).any()
+        # the network's +-1 is +1 in the owner's view
+        assert both[stones] == pytest.approx((1 - NETWORK_WEIGHT) * lean + NETWORK_WEIGHT)
+    assert list(alone.values()) == [pytest.approx(-1.0)]
+    assert (dead_stones(state, network=white_lives) == dead).all()
     assert (dead_stones(state, network=-white_lives) == dead).all()
 
 

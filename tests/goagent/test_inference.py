@@ -65,3 +65,41 @@ def test_default_without_any_network_uses_playouts_and_says_so(weights_dir, capl
     assert isinstance(shipped.for_size(19), PlayoutEvaluator)
     assert "no shipped network" in caplog.text
     assert evaluate(shipped, 5).priors[0, 0] == 0.0
+
+
+def test_a_call_can_ask_for_all_eight_symmetries(tmp_path):
+    """``symmetries`` on one call overrides the evaluator's mode (the dead-stone count
+    averages the eight), and a bad mode is refused."""
+    save_tiny(tmp_path / "net.pt", seed=0)
+    randomised = inference.load_evaluator(str(tmp_path / "net.pt"), symmetries="random")
+    averaged = inference.load_evaluator(str(tmp_path / "net.pt"), symmetries="average")
+    state = GameState(9)
+    state.play(10)
+    legal = [state.legal_mask()]
+    want = averaged.evaluate([state], legal)
+    got = randomised.evaluate([state], legal, symmetries="average")
+    np.testing.assert_allclose(got.priors, want.priors, atol=1e-6)
+    np.testing.assert_allclose(got.ownership, want.ownership, atol=1e-6)
+    with pytest.raises(ValueError, match="symmetries"):
+        randomised.evaluate([state], legal, symmetries="sometimes")
+
+
+def test_dead_stone_ownership_averages_both_sides_to_move(tmp_path):
+    from goagent.coords import BLACK, WHITE
+    from goagent.search.evaluation import dead_stone_ownership
+
+    save_tiny(tmp_path / "net.pt", seed=0)
+    network = inference.load_evaluator(str(tmp_path / "net.pt"), symmetries="none")
+    state = GameState(9)
+    for action in (20, 30, 40):
+        state.play(action)  # White to move
+    assert dead_stone_ownership(network, state) is None  # a network trained on boards as recorded
+    network.knows_dead_stones = True
+    black = state.copy()
+    black.set_to_play(BLACK)
+    views = []
+    for s, sign in ((state, -1.0), (black, 1.0)):
+        own = network.evaluate([s], [s.legal_mask()], symmetries="average").ownership[0]
+        views.append(sign * own)
+    assert state.to_play == WHITE
+    np.testing.assert_allclose(dead_stone_ownership(network, state), np.mean(views, axis=0), atol=1e-6)

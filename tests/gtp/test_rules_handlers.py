@@ -141,12 +141,14 @@ def test_dead_stones_come_from_the_finder(engine):
 
 class WhiteOwnsAll:
     """A network whose ownership says every point is White's; ``knows_dead_stones`` as
-    ``goagent.inference`` sets it from the checkpoint."""
+    ``goagent.inference`` sets it from the checkpoint.  It records what it was asked."""
 
     def __init__(self, knows_dead_stones: bool):
         self.knows_dead_stones = knows_dead_stones
+        self.asked = []
 
-    def evaluate(self, states, legal):
+    def evaluate(self, states, legal, symmetries=None):
+        self.asked.append((sorted(s.to_play for s in states), symmetries))
         priors = np.stack([m / m.sum() for m in legal]).astype(np.float32)
         signs = np.array([1.0 if s.to_play == WHITE else -1.0 for s in states], np.float32)
         ownership = np.ones((len(states), states[0].size ** 2), np.float32) * signs[:, None]
@@ -156,11 +158,14 @@ class WhiteOwnsAll:
 @pytest.mark.parametrize("knows", [True, False])
 def test_the_count_asks_the_network_only_if_it_learned_dead_stones(engine, knows):
     """Black's wall with a lone White stone inside (dead by the playouts).  A network
-    that learned dead stones is averaged in: saying White owns E5, it makes the stone
-    a coin toss (not dead); a network that did not is never asked."""
+    that learned dead stones is asked once, for both sides to move and all eight
+    symmetries; a third of its say (White owns E5) does not save the stone.  A
+    network that did not learn them is never asked."""
     lone_white_stone_in_black_wall(engine)
-    use_evaluator(engine, WhiteOwnsAll(knows))
-    assert one(engine, "final_status_list dead").text == ("" if knows else "E5")
+    network = WhiteOwnsAll(knows)
+    use_evaluator(engine, network)
+    assert one(engine, "final_status_list dead").text == "E5"
+    assert network.asked == ([([BLACK, WHITE], "average")] if knows else [])
 
 
 def test_handicap_bonus_in_final_score(engine):
