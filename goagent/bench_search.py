@@ -62,11 +62,10 @@ def rss(pid: int | str = "self") -> int:
 
 def _evaluator(model: str, size: int, seed: int, playouts: int, precision: str = "fp32", device: str = "cpu"):
     from goagent.inference import load_evaluator
+    from goagent.mcts import evaluator_for
 
     evaluator = load_evaluator(model, seed=seed, playouts=playouts, precision=precision, device=device)
-    if hasattr(evaluator, "for_size"):  # `default`: time the network that plays this size
-        evaluator = evaluator.for_size(size)
-    return evaluator
+    return evaluator_for(evaluator, size)  # `default`: time the network that plays this size
 
 
 def bench_mcts(

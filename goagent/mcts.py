@@ -38,6 +38,7 @@ from goagent.search.evaluation import (
     Evaluator,
     PlayoutEvaluator,
     dead_stone_ownership,
+    evaluator_for,
     terminal_value,
 )
 from goagent.search.report import ChildInfo, NodeView, SearchResult
@@ -54,6 +55,7 @@ __all__ = [
     "SearchConfig",
     "SearchResult",
     "dead_stone_ownership",
+    "evaluator_for",
     "restrict_legal",
     "terminal_value",
 ]

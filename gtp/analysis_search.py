@@ -29,7 +29,7 @@ import numpy as np
 
 from goagent.coords import BLACK, WHITE, action_to_gtp
 from goagent.game import GameState, IllegalMoveError
-from goagent.mcts import Evaluation, MoveRule, Search, SearchConfig
+from goagent.mcts import Evaluation, MoveRule, Search, SearchConfig, evaluator_for
 from goagent.scoring import playout_ownership
 from gtp.analysis import pv_visits
 from gtp.analysis_query import Query, QueryError
@@ -165,7 +165,7 @@ class Pool:
 
     def _planes_target(self, size: int):
         """The evaluator that takes encoded planes for ``size`` (pooled batches), or None."""
-        target = self.evaluator.for_size(size) if hasattr(self.evaluator, "for_size") else self.evaluator
+        target = evaluator_for(self.evaluator, size)
         return target if hasattr(target, "evaluate_planes") else None
 
     def step(self, jobs: list[TurnJob]) -> None:

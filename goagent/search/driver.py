@@ -42,7 +42,13 @@ from goagent.rules import TROMP_TAYLOR
 from goagent.search import cache as ecache
 from goagent.search import leaves
 from goagent.search import tree as T
-from goagent.search.evaluation import Evaluation, Evaluator, dead_stone_ownership, terminal_value
+from goagent.search.evaluation import (
+    Evaluation,
+    Evaluator,
+    dead_stone_ownership,
+    evaluator_for,
+    terminal_value,
+)
 from goagent.search.report import NodeView, SearchResult, build_result, children_of
 
 log = logging.getLogger(__name__)
@@ -123,7 +129,7 @@ def dead_field(state: GameState, network: np.ndarray | None = None) -> np.ndarra
 
 def _planes_entry(evaluator, size: int):
     """The evaluator's ``evaluate_planes`` for ``size``, if it has one."""
-    target = evaluator.for_size(size) if hasattr(evaluator, "for_size") else evaluator
+    target = evaluator_for(evaluator, size)
     return target, getattr(target, "evaluate_planes", None)
 
 

@@ -82,6 +82,12 @@ def terminal_value(state: GameState) -> float:
     return 1.0 if winner == state.to_play else -1.0
 
 
+def evaluator_for(evaluator, size: int):
+    """The evaluator that plays ``size``: a ``ShippedEvaluator``'s network for that size
+    (``for_size``), any other evaluator itself."""
+    return evaluator.for_size(size) if hasattr(evaluator, "for_size") else evaluator
+
+
 def dead_stone_ownership(evaluator, state: GameState) -> np.ndarray | None:
     """``state``'s ownership (float[n*n], Black positive) by ``evaluator``'s network for
     its board size, if that network learned dead stones (``knows_dead_stones``, set by
@@ -91,7 +97,7 @@ def dead_stone_ownership(evaluator, state: GameState) -> np.ndarray | None:
     depend on an orientation drawn at random or on whose turn the record ended on
     (measured on the counted KGS games: docs/BENCHMARKS.md, "Ownership that knows dead
     stones")."""
-    target = evaluator.for_size(state.size) if hasattr(evaluator, "for_size") else evaluator
+    target = evaluator_for(evaluator, state.size)
     if not getattr(target, "knows_dead_stones", False):
         return None
     other = state.copy()
