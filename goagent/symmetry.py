@@ -120,7 +120,8 @@ def apply_planes_each(planes: np.ndarray, ks: np.ndarray) -> np.ndarray:
     if planes.ndim < 3 or planes.shape[-1] != planes.shape[-2]:
         raise ValueError(f"planes must be (B, ..., n, n), got shape {planes.shape}")
     n = planes.shape[-1]
-    return _each(planes.reshape(len(planes), -1, n * n), _tables(n)[:, : n * n], ks).reshape(planes.shape)
+    flat = planes.reshape(len(planes), -1, n * n)
+    return _each(flat, _tables(n, points_only=True), ks).reshape(planes.shape)
 
 
 def apply_policy_each(policy: np.ndarray, ks: np.ndarray, size: int) -> np.ndarray:
@@ -135,9 +136,12 @@ def apply_policy_each(policy: np.ndarray, ks: np.ndarray, size: int) -> np.ndarr
 
 
 @cache
-def _tables(size: int) -> np.ndarray:
-    """``policy_permutation`` of every transform, (8, size*size + 1); read-only."""
+def _tables(size: int, points_only: bool = False) -> np.ndarray:
+    """``policy_permutation`` of every transform, (8, size*size + 1), or without the pass
+    entry for planes; C-contiguous (one Numba specialisation) and read-only."""
     table = np.stack([policy_permutation(k, size) for k in range(NUM_SYMMETRIES)])
+    if points_only:
+        table = np.ascontiguousarray(table[:, : size * size])
     table.setflags(write=False)
     return table
 

@@ -95,8 +95,7 @@ def dead_stone_ownership(evaluator, state: GameState) -> np.ndarray | None:
 
     Averaged over the eight symmetries and over both sides to move: a count must not
     depend on an orientation drawn at random or on whose turn the record ended on
-    (measured on the counted KGS games: docs/BENCHMARKS.md, "Ownership that knows dead
-    stones")."""
+    (measured on the counted KGS games: docs/BENCHMARKS.md, "99% of winners")."""
     target = evaluator_for(evaluator, state.size)
     if not getattr(target, "knows_dead_stones", False):
         return None
